@@ -1,0 +1,65 @@
+"End to end: the installed `vmt` console script tunes, evaluates its own output, and fails in one line."
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from value_model_tuning.value_model import seed_dataset
+
+VMT = shutil.which("vmt") or str(Path(sys.executable).with_name("vmt"))
+
+
+def vmt(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([VMT, *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    ps = seed_dataset()
+    ps.to_file(tmp / "preds.csv")
+    (tmp / "vm.json").write_text(json.dumps({"weights": {t: 2.0 for t in ps.tasks}, "comment": "kept"}))
+    return tmp, ps.tasks
+
+
+def test_console_script_installed():
+    assert Path(VMT).exists(), "the `vmt` console script is not installed (pip install -e . --no-deps)"
+
+
+def test_gap_round_trip(files):
+    tmp, tasks = files
+    targets = ",".join(f"{t}={v}" for t, v in zip(tasks, [0.3, 0.5, 0.07, 0.07, 0.06]))
+    p = vmt("gap", "--predictions", str(tmp / "preds.csv"), "--value-model", str(tmp / "vm.json"),
+            "--targets", targets, "--k", "50", "--out", str(tmp / "tuned.json"), "--report", str(tmp / "r.md"))
+    assert p.returncode == 0, p.stderr
+    doc = json.loads((tmp / "tuned.json").read_text())
+    assert list(doc) == ["weights", "comment", "tuning"] and list(doc["weights"]) == list(tasks)
+    assert abs(sum(doc["weights"].values()) - 10.0) < 1e-9
+    t = doc["tuning"]
+    assert t["converged"] and t["max_error"] <= 1e-3 and t["k"] == 50
+    e = vmt("evaluate", "--predictions", str(tmp / "preds.csv"), "--value-model", str(tmp / "tuned.json"), "--json")
+    assert e.returncode == 0, e.stderr
+    ev = json.loads(e.stdout)
+    assert ev["k"] == 50
+    for task in tasks: assert abs(ev["fraction"][task] - t["fractions"][task]) < 1e-9
+    assert "| task |" in (tmp / "r.md").read_text()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["evaluate", "--predictions", "missing.parquet", "--value-model", "vm.json"], "predictions file not found"),
+    (["gap", "--predictions", "preds.csv", "--value-model", "vm.json", "--targets", "task_0", "--out", "x.json"],
+     "expected task=value"),
+    (["regret", "--predictions", "preds.csv", "--value-model", "vm.json", "--out", "x.json",
+      "--importances", "task_0=0.5,task_1=0.5,task_2=0,task_3=0,task_4=0,p_nope=0"], "unknown tasks ['p_nope']"),
+])
+def test_errors_one_line(files, args, needle):
+    tmp, _ = files
+    args = [str(tmp / a) if a.endswith((".json", ".csv", ".parquet")) else a for a in args]
+    p = vmt(*args)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vmt: error: ") and needle in lines[0], p.stderr
+    assert "Traceback" not in p.stderr
