@@ -16,12 +16,16 @@ def cell_text(cell: dict) -> str | None:
     if cell["cell_type"] == "markdown": return src
     if cell["cell_type"] != "code" or re.search(r"^\s*#\|\s*hide\b", src, re.M): return None
     code = re.sub(r"^\s*#\|.*\n?", "", src, flags=re.M).strip("\n")
-    out = "".join("".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    out, md = "", []
     for o in cell.get("outputs", []):
-        if o.get("output_type") in ("execute_result",) and "text/plain" in o.get("data", {}):
-            out += "".join(o["data"]["text/plain"]) + "\n"
-    block = f"```python\n{code}\n```"
-    return block + (f"\n\n```\n{out.rstrip()}\n```" if out.strip() else "")
+        data = o.get("data", {})
+        if o.get("output_type") == "stream": out += "".join(o.get("text", ""))
+        elif "text/markdown" in data: md.append("".join(data["text/markdown"]).strip())  # computed prose: verbatim
+        elif o.get("output_type") == "execute_result" and "text/plain" in data: out += "".join(data["text/plain"]) + "\n"
+    echo = not re.search(r"^\s*#\|\s*echo:\s*false", src, re.M)
+    parts = [f"```python\n{code}\n```"] if echo else []
+    if out.strip(): parts.append(f"```\n{out.rstrip()}\n```")
+    return "\n\n".join(parts + md) or None
 
 
 def render() -> str:
