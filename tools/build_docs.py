@@ -90,7 +90,8 @@ def main() -> int:
     ap.add_argument("--no-proc", action="store_true", help="reuse an existing _proc/")
     args = ap.parse_args()
     if not args.no_proc:
-        subprocess.run(["nbdev-proc-nbs"], cwd=ROOT, check=True)
+        # report templates are rendered from their executed copies in reports/, not from nbs/reports/
+        subprocess.run(["nbdev-proc-nbs", "--skip-folder-re", "^([_.]|reports$)"], cwd=ROOT, check=True)
     shutil.rmtree(SITE_SRC, ignore_errors=True)
     SITE_SRC.mkdir(parents=True)
     nav = []

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "nbs" / "reports"
 
 # `./run reports-full`: the published notebook's whole grid; the report picks Dask when DASK_SCHEDULER is set.
-FULL = {"budget_rl": dict(gammas=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0], n_seeds=100)}
+FULL = {"budget_rl": dict(gammas=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0], n_seeds=100, backend="dask")}
 
 
 def templates(only: list[str] | None) -> list[Path]:

@@ -1,0 +1,27 @@
+"Papermill smoke run of nbs/reports/budget_rl.ipynb with tiny parameters: every figure and table is written."
+import json
+
+import pandas as pd
+
+FIGURES = ["play_ess_vs_gamma.png", "rl_vs_bandit_delta.png", "qlearning_vs_sarsa.png", "fraction_of_oracle.png",
+           "rl_vs_bandit_flat_relevance.png"]
+TABLES = ["budget_rl_grid.csv", "budget_rl_grid_flat.csv", "rl_vs_bandit_deltas.csv", "qlearning_vs_sarsa.csv",
+          "fraction_of_oracle.csv", "rl_vs_bandit_by_sigma.csv", "published_vs_ours_qlearning.csv",
+          "published_vs_ours_sarsa.csv"]
+
+
+def test_budget_rl_smoke(run_report, tmp_path):
+    budgets, gammas, n_seeds = [100, 300], [0.0, 0.8], 2
+    out, img = run_report("budget_rl", budgets=budgets, gammas=gammas, n_seeds=n_seeds, n_users=200, n_items=40,
+                          n_jobs=1, cache_dir=str(tmp_path / "cache"),
+                          agent_kwargs={"sarsa": {"iterations": 2}, "qlearning": {"rounds": 2}})
+    for f in FIGURES: assert (out / "figures" / f).read_bytes()[:4] == b"\x89PNG", f
+    for f in ("rl_vs_bandit_delta.png", "fraction_of_oracle.png"): assert (img / f).exists(), f
+    for f in TABLES: assert (out / "tables" / f).stat().st_size > 0, f
+    grid = pd.read_csv(out / "tables" / "budget_rl_grid.csv")
+    # 2 RL agents x 2 gammas + 4 baselines + the oracle, at every (budget, seed)
+    assert len(grid) == len(budgets) * n_seeds * (2 * len(gammas) + 4 + 1)
+    assert (grid.expected_play <= grid.oracle_play_upper + 1e-9).all()
+    cells = json.loads((out / "budget_rl.ipynb").read_text())["cells"]
+    text = "".join("".join(o.get("data", {}).get("text/markdown", "")) for c in cells for o in c.get("outputs", []))
+    assert "Fraction of the oracle" in text and "Paired deltas" in text and "Timings" in text
