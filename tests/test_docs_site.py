@@ -62,12 +62,15 @@ def test_site_in_browser(site, tmp_path):
         for residue in ("#|", "{target=", "skip_exec", "default_exp"):
             assert residue not in body, f"{residue!r} leaked into the home page"
 
-        page.goto(f"{site}/reports/{reports[0].stem}.html")
-        figs = _figures(page)
-        page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
-        text = page.inner_text("article")
+        report_figs, texts = {}, {}
+        for nb in reports:  # every executed report is a page with at least one rendered figure
+            page.goto(f"{site}/reports/{nb.stem}.html")
+            report_figs[nb.stem] = _figures(page)
+            texts[nb.stem] = page.inner_text("article")
+            page.screenshot(path=str(tmp_path / f"report_{nb.stem}.png"), full_page=False)
         browser.close()
     assert any(w > 0 for w in home_figs), "home page shows no rendered figure"
-    assert any(w > 0 for w in figs), f"report page {reports[0].stem} shows no rendered figure"
-    assert "{target=" not in text and "#|" not in text
+    for stem, figs in report_figs.items():
+        assert any(w > 0 for w in figs), f"report page {stem} shows no rendered figure"
+        assert "{target=" not in texts[stem] and "#|" not in texts[stem], f"directive residue on {stem}"
     assert (tmp_path / "home.png").stat().st_size > 10_000

@@ -91,7 +91,7 @@ def main() -> int:
     args = ap.parse_args()
     if not args.no_proc:
         # report templates are rendered from their executed copies in reports/, not from nbs/reports/
-        subprocess.run(["nbdev-proc-nbs", "--skip-folder-re", "^([_.]|reports$)"], cwd=ROOT, check=True)
+        subprocess.run([str(Path(sys.executable).parent / "nbdev-proc-nbs"), "--skip-folder-re", "^([_.]|reports$)"], cwd=ROOT, check=True)
     shutil.rmtree(SITE_SRC, ignore_errors=True)
     SITE_SRC.mkdir(parents=True)
     nav = []
