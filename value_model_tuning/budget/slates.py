@@ -13,9 +13,9 @@ import numpy as np
 from scipy.special import expit, ndtr
 
 # %% auto #0
-__all__ = ['CHOICE_MODELS', 'SimConfig', 'item_value', 'play_probability', 'World', 'sample_items', 'sample_budgets',
-           'sample_world', 'check_slates', 'cumulative_cost', 'examined_mask', 'slot_play_probs', 'expected_play',
-           'effective_slate_size', 'SimResult', 'simulate']
+__all__ = ['CHOICE_MODELS', 'DRAW_SCHEMES', 'SimConfig', 'item_value', 'play_probability', 'Draws', 'World', 'sample_items',
+           'sample_budgets', 'sample_world', 'check_slates', 'cumulative_cost', 'examined_mask', 'slot_play_probs',
+           'expected_play', 'effective_slate_size', 'SimResult', 'simulate']
 
 # %% ../../nbs/10_slates.ipynb #08711027
 CHOICE_MODELS = ("mnl", "cascade")
@@ -103,6 +103,23 @@ def play_probability(
         return expit(np.log(w) - null_logit)
 
 # %% ../../nbs/10_slates.ipynb #b3998cc4
+DRAW_SCHEMES = ("default", "notebook")
+
+
+@dataclass(frozen=True)
+class Draws:
+    "How `sample_world` drew a world: random-number scheme, seed, budget location and user stream"
+    scheme: str # "default" (this package's SeedSequence streams) or "notebook" (the published notebook's legacy draws)
+    seed: int # world seed
+    budget_loc: float # b: median user budget
+    user_stream: int = 0 # 0 = the world's own users; >= 1 = fresh users
+
+    @property
+    def exact_notebook(self) -> bool:
+        "Items and users are both the published notebook's"
+        return self.scheme == "notebook" and self.user_stream == 0
+
+
 @dataclass(frozen=True, eq=False)
 class World:
     "One simulation: item relevance and cost shared by all users, and one time budget per user."
@@ -112,8 +129,11 @@ class World:
     slate_size: int = 10 # slots per slate K (<= N)
     null_logit: float = 4.0 # logit of the no-play arm (MNL only)
     choice: str = "mnl" # choice model: "mnl" or "cascade"
+    drawn: Draws | None = None # how `sample_world` drew it; None = built directly, or its users replaced since
 
     def __post_init__(self):
+        if self.drawn is not None and not isinstance(self.drawn, Draws):
+            raise TypeError(f"drawn must be a Draws or None; got {type(self.drawn).__name__}")
         rel, cost, bud = (_as_vector(getattr(self, n), n) for n in ("relevance", "cost", "budgets"))
         if cost.shape != rel.shape:
             raise ValueError(f"cost has {cost.size} items but relevance has {rel.size}")
@@ -140,8 +160,8 @@ class World:
         return item_value(self.relevance, self.choice)
 
     def with_budgets(self, budgets: np.ndarray) -> World:
-        "Same items and choice model, other users"
-        return replace(self, budgets=budgets)
+        "Same items and choice model, other users (so `drawn` no longer describes it and is cleared)"
+        return replace(self, budgets=budgets, drawn=None)
 
     def with_choice(self, choice: str) -> World:
         "Same items and users under another choice model"
@@ -149,7 +169,8 @@ class World:
 
     def __repr__(self) -> str:
         return (f"World(N={self.n_items}, U={self.n_users}, K={self.slate_size}, choice={self.choice!r}, "
-                f"null_logit={self.null_logit:g}, median budget={np.median(self.budgets):.4g})")
+                f"null_logit={self.null_logit:g}, median budget={np.median(self.budgets):.4g}"
+                + (f", draws={self.drawn.scheme!r}" if self.drawn is not None else "") + ")")
 
 # %% ../../nbs/10_slates.ipynb #d47a44cb
 def _check_seed(seed, name: str = "seed") -> None:
@@ -157,12 +178,35 @@ def _check_seed(seed, name: str = "seed") -> None:
         raise ValueError(f"{name} must be a non-negative integer; got {seed!r}")
 
 
+def _check_draws(draws, config: SimConfig, seed) -> None:
+    if not isinstance(draws, str): raise TypeError(f"draws must be a string, one of {DRAW_SCHEMES}; got {type(draws).__name__}")
+    if draws not in DRAW_SCHEMES: raise ValueError(f"draws must be one of {DRAW_SCHEMES}; got {draws!r}")
+    if draws == "notebook":
+        if config.cost_relevance_corr != 0:
+            raise ValueError("draws='notebook' draws costs independently of relevance; "
+                             f"it needs cost_relevance_corr=0, got {config.cost_relevance_corr!r}")
+        if seed >= 2**32: raise ValueError(f"seed must be < 2**32 for draws='notebook' (a legacy RandomState seed); got {seed}")
+
+
+def _notebook_draws(config: SimConfig, budget_loc: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Budgets, relevance, costs in the published notebook's order, from the legacy generator `np.random.seed(seed)` used"
+    legacy = np.random.RandomState(seed)  # legacy stream on purpose: it reproduces the notebook's worlds exactly
+    budgets = legacy.lognormal(np.log(budget_loc), config.budget_sigma, config.n_users)
+    relevance = legacy.normal(config.relevance_mean, config.relevance_sd, config.n_items)
+    cost = legacy.uniform(0.0, config.cost_max, config.n_items)
+    return budgets, relevance, cost
+
+
 def sample_items(
     config: SimConfig, # simulation settings
-    seed: int, # world seed; items depend on nothing else
+    seed: int, # world seed; items depend on nothing else (with draws="notebook": also on config.n_users)
+    *,
+    draws: str = "default", # "default": SeedSequence item stream; "notebook": the published notebook's legacy draws
 ) -> tuple[np.ndarray, np.ndarray]:
-    "Item relevance logits and costs `(N,)`, `(N,)` for `seed`, from the item stream of `SeedSequence(seed)`"
+    "Item relevance logits and costs `(N,)`, `(N,)` for `seed`, from the item stream of `SeedSequence(seed)` (or the notebook's)"
     _check_seed(seed)
+    _check_draws(draws, config, seed)
+    if draws == "notebook": return _notebook_draws(config, 1.0, seed)[1:]  # b never changes how many draws come first
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
     z_rel, z_free = rng.standard_normal((2, config.n_items))
     rho = config.cost_relevance_corr
@@ -192,11 +236,22 @@ def sample_world(
     budget_loc: float, # b: median user budget (time units), > 0
     seed: int, # world seed: same seed -> same items for every b
     user_stream: int = 0, # 0 = the world's own users; 1, 2, ... = fresh users, same items
+    *,
+    draws: str = "default", # "default": this package's streams; "notebook": the published notebook's exact worlds
 ) -> World:
     "Draw one world: items from the seed's item stream, budgets from its user stream, scaled by `budget_loc`"
-    relevance, cost = sample_items(config, seed)
-    return World(relevance=relevance, cost=cost, budgets=sample_budgets(config, budget_loc, seed, user_stream),
-                 slate_size=config.slate_size, null_logit=config.null_logit, choice=config.choice)
+    _check_seed(seed)
+    _check_draws(draws, config, seed)
+    if draws == "notebook" and user_stream == 0:
+        sample_budgets(config, budget_loc, seed)  # validates budget_loc with the same message as the default path
+        budgets, relevance, cost = _notebook_draws(config, budget_loc, seed)
+    else:
+        relevance, cost = sample_items(config, seed, draws=draws)
+        budgets = sample_budgets(config, budget_loc, seed, user_stream)
+    return World(relevance=relevance, cost=cost, budgets=budgets, slate_size=config.slate_size,
+                 null_logit=config.null_logit, choice=config.choice,
+                 drawn=Draws(draws, int(seed), float(budget_loc), int(user_stream)))
+
 
 # %% ../../nbs/10_slates.ipynb #f026dae9
 def check_slates(
