@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+from fastcore.basics import patch
 from gymnasium import spaces
-from scipy.special import expit
 
 from .slates import SimConfig, World, sample_world
 
@@ -30,13 +30,19 @@ class SlateEnv(gym.Env):
                  config: SimConfig | None = None, # settings used when world is None (default SimConfig())
                  budget_loc: float = 200.0, # median budget used when world is None
                  seed: int = 0, # world seed used when world is None (episode draws come from reset(seed=...))
-                 render_mode: str | None = None): # None or "ansi"
+                 render_mode: str | None = None, # None or "ansi"
+                 *,
+                 max_steps: int | None = None): # steps per episode, invalid (no-op) ones included, before truncation; None = 2K
         if world is None: world = sample_world(config or SimConfig(), budget_loc, seed)
         if not isinstance(world, World): raise ValueError(f"world must be a World; got {type(world).__name__}")
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}; got {render_mode!r}")
-        self.world, self.render_mode = world, render_mode
         n, k = world.n_items, world.slate_size
+        if max_steps is None: max_steps = 2 * k
+        if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)):
+            raise TypeError(f"max_steps must be an integer or None; got {type(max_steps).__name__}")
+        if max_steps < k: raise ValueError(f"max_steps must be >= the slate size K={k}; got {max_steps}")
+        self.world, self.render_mode, self.max_steps = world, render_mode, int(max_steps)
         self._items = np.stack([world.relevance, world.cost], axis=1)
         self._value = world.item_value
         self.action_space = spaces.Discrete(n)
@@ -71,35 +77,8 @@ class SlateEnv(gym.Env):
         self._spent, self._W, self._slate = 0.0, 0.0, []
         self._seen: list[bool] = []
         self._placed = np.zeros(self.world.n_items, np.int8)
-        self._played_slot = -1
+        self._played_slot, self._steps, self._done = -1, 0, False
         return self._obs(), {"user": self._user, "budget": self._budget}
-
-    def step(self, action):
-        if self._placed is None: raise RuntimeError("call reset() before step()")
-        if len(self._slate) == self.world.slate_size: raise RuntimeError("episode is over; call reset()")
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or not 0 <= action < self.world.n_items:
-            raise ValueError(f"action must be an item index in [0, {self.world.n_items}); got {action!r}")
-        a = int(action)
-        if self._placed[a]:
-            raise ValueError(f"invalid action: item {a} is already in the slate {self._slate}")
-        self._spent += self.world.cost[a]
-        seen = self._spent < self._budget  # strict: an item that exactly uses up the budget is not examined
-        self._slate.append(a); self._seen.append(seen); self._placed[a] = 1
-        reward = 0.0
-        if seen and self.world.choice == "cascade" and self._played_slot < 0:
-            if self.np_random.random() < expit(self.world.relevance[a]):
-                self._played_slot, reward = len(self._slate) - 1, 1.0
-        if seen: self._W += self._value[a]
-        terminated = len(self._slate) == self.world.slate_size
-        info = {"examined": seen}
-        if terminated:
-            if self.world.choice == "mnl":
-                self._played_slot = self._draw_mnl()
-                reward = float(self._played_slot >= 0)
-            slot_rewards = np.zeros(self.world.slate_size)
-            if self._played_slot >= 0: slot_rewards[self._played_slot] = 1.0
-            info.update(played_slot=self._played_slot, slot_rewards=slot_rewards, slate=np.array(self._slate))
-        return self._obs(), reward, terminated, False, info
 
     def _draw_mnl(self) -> int:
         "Gumbel-max draw over the examined slots and the null arm; the played slot or -1"
@@ -113,6 +92,47 @@ class SlateEnv(gym.Env):
         return (f"user {getattr(self, '_user', None)}: slate {self._slate}, budget to go "
                 f"{self._budget - self._spent:.2f}, examined {sum(self._seen)}")
 
+# %% ../../nbs/10a_gym_env.ipynb #538433f3
+@patch
+def action_masks(self: SlateEnv) -> np.ndarray:
+    "Valid actions `(N,)` bool: True for the items not yet in the slate (the method MaskablePPO calls)"
+    if self._placed is None: raise RuntimeError("call reset() before action_masks()")
+    return self._placed == 0
 
+# %% ../../nbs/10a_gym_env.ipynb #c0f74303
+@patch
+def step(self: SlateEnv, action):
+    "Place item `action` in the next slot; an item already placed is a no-op (reward 0, `info['invalid_action']`)"
+    if self._placed is None: raise RuntimeError("call reset() before step()")
+    if self._done: raise RuntimeError("episode is over; call reset()")
+    if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or not 0 <= action < self.world.n_items:
+        raise ValueError(f"action must be an item index in [0, {self.world.n_items}); got {action!r}")
+    a, reward, seen = int(action), 0.0, False
+    self._steps += 1
+    invalid = bool(self._placed[a])
+    if not invalid:
+        self._spent += self.world.cost[a]
+        seen = self._spent < self._budget  # strict: an item that exactly uses up the budget is not examined
+        self._slate.append(a); self._seen.append(seen); self._placed[a] = 1
+        if seen and self.world.choice == "cascade" and self._played_slot < 0:
+            if self.np_random.random() < -np.expm1(-self._value[a]):  # p_i = 1 - exp(-v_i)
+                self._played_slot, reward = len(self._slate) - 1, 1.0
+        if seen: self._W += self._value[a]
+    terminated = len(self._slate) == self.world.slate_size
+    truncated = not terminated and self._steps >= self.max_steps
+    info = {"examined": seen, "invalid_action": invalid}
+    if terminated and self.world.choice == "mnl":
+        self._played_slot = self._draw_mnl()
+        reward = float(self._played_slot >= 0)
+    if terminated or truncated:
+        self._done = True
+        slot_rewards = np.zeros(self.world.slate_size)
+        if self._played_slot >= 0: slot_rewards[self._played_slot] = 1.0
+        slate = np.full(self.world.slate_size, -1, np.int64)  # fixed shape, so vector envs can stack infos
+        slate[:len(self._slate)] = self._slate
+        info.update(played_slot=self._played_slot, slot_rewards=slot_rewards, slate=slate)
+    return self._obs(), reward, terminated, truncated, info
+
+# %% ../../nbs/10a_gym_env.ipynb #81a76e55
 if ENV_ID not in gym.registry:
     gym.register(id=ENV_ID, entry_point="value_model_tuning.budget.gym_env:SlateEnv")
