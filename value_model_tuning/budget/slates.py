@@ -13,12 +13,13 @@ import numpy as np
 from scipy.special import expit, ndtr
 
 # %% auto #0
-__all__ = ['CHOICE_MODELS', 'DRAW_SCHEMES', 'SimConfig', 'item_value', 'play_probability', 'Draws', 'World', 'sample_items',
-           'sample_budgets', 'sample_world', 'check_slates', 'cumulative_cost', 'examined_mask', 'slot_play_probs',
-           'expected_play', 'effective_slate_size', 'SimResult', 'simulate']
+__all__ = ['CHOICE_MODELS', 'CASCADE_LOGIT_SHIFT', 'DRAW_SCHEMES', 'SimConfig', 'item_value', 'play_probability', 'Draws',
+           'World', 'sample_items', 'sample_budgets', 'sample_world', 'check_slates', 'cumulative_cost',
+           'examined_mask', 'slot_play_probs', 'expected_play', 'effective_slate_size', 'SimResult', 'simulate']
 
 # %% ../../nbs/10_slates.ipynb #08711027
 CHOICE_MODELS = ("mnl", "cascade")
+CASCADE_LOGIT_SHIFT = 5.5 # default s of the cascade's p_i = sigmoid(r_i - s), chosen below ("The cascade's logit shift")
 
 
 def _check_choice(choice: str) -> None:
@@ -50,6 +51,7 @@ class SimConfig:
     budget_sigma: float = 0.5 # log-sd of user budgets: u ~ LogNormal(log b, budget_sigma), median b
     null_logit: float = 4.0 # logit of the no-play arm (MNL)
     choice: str = "mnl" # choice model: "mnl" or "cascade"
+    cascade_logit_shift: float = CASCADE_LOGIT_SHIFT # s: cascade plays an examined item with p = sigmoid(r - s); MNL ignores it
     budget_locs: tuple[float, ...] = (100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0) # budget sweep b
     epsilon: float = 0.1 # exploration rate of epsilon-greedy slate builders
     gammas: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) # discount sweep
@@ -67,6 +69,7 @@ class SimConfig:
         _check_finite(self.budget_sigma, "budget_sigma", lo=0.0)
         _check_finite(self.null_logit, "null_logit")
         _check_choice(self.choice)
+        _check_finite(self.cascade_logit_shift, "cascade_logit_shift")
         _check_finite(self.epsilon, "epsilon", lo=0.0, hi=1.0)
         for b in self.budget_locs: _check_finite(b, "budget_locs", lo=np.nextafter(0, 1))
         for g in self.gammas: _check_finite(g, "gammas", lo=0.0, hi=1.0)
@@ -83,11 +86,13 @@ def _as_vector(x, name: str) -> np.ndarray:
 def item_value(
     relevance: np.ndarray, # (..., N) relevance logits
     choice: str = "mnl", # "mnl" or "cascade"
+    *,
+    cascade_logit_shift: float = CASCADE_LOGIT_SHIFT, # s of the cascade's p_i = sigmoid(r_i - s) (MNL ignores it)
 ) -> np.ndarray:
-    "Per-item value $v_i$ whose sum over the examined set decides the play probability"
+    "Per-item value $v_i$ whose sum over the examined set decides the play probability: $e^{r}$ or $\\log(1+e^{r-s})$"
     _check_choice(choice)
     r = np.asarray(relevance, dtype=np.float64)
-    return np.exp(r) if choice == "mnl" else np.logaddexp(0.0, r)
+    return np.exp(r) if choice == "mnl" else np.logaddexp(0.0, r - cascade_logit_shift)
 
 
 def play_probability(
@@ -129,6 +134,7 @@ class World:
     slate_size: int = 10 # slots per slate K (<= N)
     null_logit: float = 4.0 # logit of the no-play arm (MNL only)
     choice: str = "mnl" # choice model: "mnl" or "cascade"
+    cascade_logit_shift: float = CASCADE_LOGIT_SHIFT # s: cascade plays an examined item with p = sigmoid(r - s); MNL ignores it
     drawn: Draws | None = None # how `sample_world` drew it; None = built directly, or its users replaced since
 
     def __post_init__(self):
@@ -144,9 +150,11 @@ class World:
             raise ValueError(f"slate_size K={self.slate_size} exceeds the number of items N={rel.size}")
         _check_finite(self.null_logit, "null_logit")
         _check_choice(self.choice)
+        _check_finite(self.cascade_logit_shift, "cascade_logit_shift")
         for n, a in (("relevance", rel), ("cost", cost), ("budgets", bud)): object.__setattr__(self, n, a)
         object.__setattr__(self, "slate_size", int(self.slate_size))
         object.__setattr__(self, "null_logit", float(self.null_logit))
+        object.__setattr__(self, "cascade_logit_shift", float(self.cascade_logit_shift))
 
     @property
     def n_items(self) -> int: return self.relevance.size
@@ -157,7 +165,7 @@ class World:
     @property
     def item_value(self) -> np.ndarray:
         "Per-item $v_i$ of this world's choice model"
-        return item_value(self.relevance, self.choice)
+        return item_value(self.relevance, self.choice, cascade_logit_shift=self.cascade_logit_shift)
 
     def with_budgets(self, budgets: np.ndarray) -> World:
         "Same items and choice model, other users (so `drawn` no longer describes it and is cleared)"
@@ -169,7 +177,9 @@ class World:
 
     def __repr__(self) -> str:
         return (f"World(N={self.n_items}, U={self.n_users}, K={self.slate_size}, choice={self.choice!r}, "
-                f"null_logit={self.null_logit:g}, median budget={np.median(self.budgets):.4g}"
+                f"null_logit={self.null_logit:g}, "
+                + (f"cascade_logit_shift={self.cascade_logit_shift:g}, " if self.choice == "cascade" else "")
+                + f"median budget={np.median(self.budgets):.4g}"
                 + (f", draws={self.drawn.scheme!r}" if self.drawn is not None else "") + ")")
 
 # %% ../../nbs/10_slates.ipynb #d47a44cb
@@ -249,7 +259,7 @@ def sample_world(
         relevance, cost = sample_items(config, seed, draws=draws)
         budgets = sample_budgets(config, budget_loc, seed, user_stream)
     return World(relevance=relevance, cost=cost, budgets=budgets, slate_size=config.slate_size,
-                 null_logit=config.null_logit, choice=config.choice,
+                 null_logit=config.null_logit, choice=config.choice, cascade_logit_shift=config.cascade_logit_shift,
                  drawn=Draws(draws, int(seed), float(budget_loc), int(user_stream)))
 
 
@@ -310,6 +320,7 @@ def slot_play_probs(
         m = np.maximum(world.null_logit, np.where(seen, r, -np.inf).max(axis=1, keepdims=True))
         e = np.where(seen, np.exp(r - m), 0.0)
         return e / (np.exp(world.null_logit - m) + e.sum(axis=1, keepdims=True))
+    r = r - world.cascade_logit_shift  # cascade: p = sigmoid(r - s)
     log_miss = np.where(seen, -np.logaddexp(0.0, r), 0.0)  # log(1 - p) on examined slots
     before = np.cumsum(log_miss, axis=1) - log_miss  # log P(no play in earlier slots)
     return np.where(seen, expit(r) * np.exp(before), 0.0)
@@ -367,7 +378,7 @@ def simulate(
         best = util.argmax(axis=1)
         played = util[np.arange(s.shape[0]), best] > world.null_logit + g[:, 0]
     else:
-        hit = seen & (rng.random(s.shape) < expit(r))
+        hit = seen & (rng.random(s.shape) < expit(r - world.cascade_logit_shift))
         best, played = hit.argmax(axis=1), hit.any(axis=1)
     choice = np.where(played, best, -1)
     rewards = np.zeros(s.shape)
