@@ -25,7 +25,8 @@ from .ndcg import discounts
 from .value_model import PredictionSet, ValueModel, as_prediction_set, as_weight_vector
 
 # %% auto #0
-__all__ = ['TuningResult', 'TuningWarning', 'gaps', 'gap_fractions', 'tune_gap_targets', 'sensitivity', 'plot_sensitivity']
+__all__ = ['TuningResult', 'TuningWarning', 'gaps', 'gap_fractions', 'tune_gap_targets', 'perturbed_starts', 'sensitivity',
+           'plot_sensitivity']
 
 # %% ../nbs/02_gap.ipynb #f7c549dc
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -392,7 +393,7 @@ def _slsqp(
     spread: float = 0.3, # restart = best * exp(spread * N(0, 1)), projected
     progress: bool = False, # tqdm bar over starts
 ) -> tuple[np.ndarray, int, str]:
-    "SciPy SLSQP on the squared fraction error, restarting near the best point while tol is missed"
+    "SciPy SLSQP on the squared fraction error, restarting near the best point while tol is missed (machine-dependent path)"
     F = sp.free
     full = lambda x: sp.project(_scatter(F, x, sp.fixed))
     def obj(x):
@@ -478,11 +479,23 @@ def _start(sp: _Space, initial, tasks: list[str]) -> np.ndarray:
     if not (w0[sp.free] > 0).any(): w0[sp.free] = 1.0  # a multiplicative update cannot leave zero
     return sp.project(w0)
 
+def _fallback_de(
+    tr: _Tracker, sp: _Space, rng: np.random.Generator, # tracker (holds the first stage's best iterate), space, DE's stream
+    opts: Mapping[str, Any], n_iter: int, msg: str, # tune options; the first stage's iterations and message
+    first: str, # name of the first stage ("controller" or "slsqp")
+    de_kw: dict, # popsize and progress for `_de`
+) -> tuple[np.ndarray, int, str, str]:
+    "Differential evolution from the first stage's best iterate (box radius 10): weights, iterations, message, method label"
+    tr.stage, err1 = "de", tr.best_err
+    w, n_de, msg_de = _de(tr, sp, tr.best_w, opts.get("de_max_iter", _DEFAULT_ITERS["de"]), rng,
+                          radius=opts.get("radius", 10.0), it0=n_iter, **de_kw)
+    return w, n_iter + n_de, f"{first}: {msg} (best {err1:.3g}); then {msg_de}", f"{first}→de"
+
 def tune_gap_targets(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
     targets: Mapping[str, float] | Sequence[float] | np.ndarray, # target fractions: {task: fraction} or task order; >= 0, sum 1
     k: int | None = None, # nDCG cutoff; None = full list
-    method: str = "auto", # "auto" (controller, then DE from its best if it misses tol), "controller", "slsqp", "de", "seed"
+    method: str = "auto", # "auto" (controller, then DE from its best if it misses tol), "controller", "slsqp" (multi-start, then DE), "de", "seed"
     tol: float | None = None, # success means max_t |f_t - tau_t| <= tol; None = 1e-3 (1e-5 for "seed", as the original)
     max_iter: int | None = None, # controller/seed iterations, SLSQP iterations per start, or DE generations; None = per method
     seed: int | np.random.Generator | None = 0, # seeds SLSQP restarts and DE
@@ -492,11 +505,17 @@ def tune_gap_targets(
     metric: str | None = None, # "standard" or "seed"; None = "seed" for method="seed", else "standard"
     eta: float = 0.3, # controller exponent
     lr: float = 0.05, # seed heuristic learning rate
-    options: Mapping[str, Any] | None = None, # extras: cap (controller); n_starts, eps, ftol (slsqp); popsize, radius, de_max_iter (de)
+    options: Mapping[str, Any] | None = None, # extras: cap (controller); n_starts, eps, ftol, fallback ("de" or None) (slsqp); popsize, radius, de_max_iter (de)
     n_jobs: int = 1, # threads over blocks of requests in each evaluation
     progress: bool | None = None, # tqdm bars; None = only for large inputs (>= 2e6 predictions)
 ) -> TuningResult:
-    "Weights whose nDCG-gap fractions hit `targets`; fractions and error are reported at the returned weights"
+    """Weights whose nDCG-gap fractions hit `targets`; fractions and error are reported at the returned weights.
+
+    `method="slsqp"` follows a machine-dependent path: the objective is piecewise smooth (ranking cells), and the
+    last bits of `P·w` (and of SciPy's own BLAS calls) differ between CPUs and BLAS kernels, so the same call can
+    take another path elsewhere. It therefore restarts (`n_starts`) and, if it still misses `tol`, hands its best
+    iterate to differential evolution (`method` of the result: "slsqp→de"); a miss after that is reported as
+    `converged=False` with a `TuningWarning`."""
     t0 = time.perf_counter()
     methods = ("auto", "controller", "slsqp", "de", "seed")
     if method not in methods: raise ValueError(f"method must be one of {methods}; got {method!r}")
@@ -507,6 +526,7 @@ def tune_gap_targets(
     if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
     opts = dict(options or {})
+    if opts.get("fallback", "de") not in ("de", None): raise ValueError(f"options['fallback'] must be 'de' or None; got {opts['fallback']!r}")
     ps = _as_set(predictions, _names(targets) or _names(initial))
     tasks = list(ps.tasks)
     tau = _check_targets(targets, tasks)
@@ -522,16 +542,13 @@ def tune_gap_targets(
             tr.stage = "controller"
             w, n_iter, msg = _controller(tr, sp, w0, max_iter or _DEFAULT_ITERS[method if method != "auto" else "controller"],
                                          eta=eta, cap=opts.get("cap", 2.0), progress=progress)
-            if method == "auto" and tr.best_err > tol:
-                tr.stage, ctrl_err = "de", tr.best_err
-                w, n_de, msg_de = _de(tr, sp, tr.best_w, opts.get("de_max_iter", _DEFAULT_ITERS["de"]), rng,
-                                      radius=opts.get("radius", 10.0), it0=n_iter, **de_kw)
-                n_iter, msg, method = n_iter + n_de, f"controller: {msg} (best {ctrl_err:.3g}); then {msg_de}", "controller→de"
+            if method == "auto" and tr.best_err > tol: w, n_iter, msg, method = _fallback_de(tr, sp, rng, opts, n_iter, msg, "controller", de_kw)
             elif method == "auto": method = "controller"
         elif method == "slsqp":
             tr.stage = "slsqp"
             w, n_iter, msg = _slsqp(tr, sp, w0, max_iter or _DEFAULT_ITERS["slsqp"], rng, n_starts=opts.get("n_starts", 8),
                                     eps=opts.get("eps"), ftol=opts.get("ftol", 1e-12), progress=progress)
+            if tr.best_err > tol and opts.get("fallback", "de") == "de": w, n_iter, msg, method = _fallback_de(tr, sp, rng, opts, n_iter, msg, "slsqp", de_kw)
         elif method == "de":
             tr.stage = "de"
             w, n_iter, msg = _de(tr, sp, w0, max_iter or _DEFAULT_ITERS["de"], rng, radius=opts.get("radius", 100.0), **de_kw)
@@ -549,6 +566,24 @@ def tune_gap_targets(
     return TuningResult(weights=weights, tasks=tasks, method=method, converged=ok, fractions=f, targets=tau, max_error=err, tol=tol,
                         n_evals=tr.n_evals, n_iter=n_iter, seconds=time.perf_counter() - t0, history=tr.history(), message=msg,
                         scaled_weights=scaled, info=info)
+
+# %% ../nbs/02_gap.ipynb #c0a1d002
+def perturbed_starts(
+    weights: Sequence[float] | np.ndarray, # (T,) centre, >= 0 (any scale; kept)
+    n: int, # number of starts
+    *,
+    scale: float = 1e-12, # relative size: each weight is multiplied by exp(scale * z), z ~ N(0, 1)
+    seed: int | np.random.Generator = 0, # seeds z
+) -> np.ndarray:
+    "`n` starts `(n, T)` next to `weights`: each entry times exp(scale·z), z standard normal (0 gives n copies)"
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 1 or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weights must be a 1-D array of finite numbers >= 0, not all 0; got {weights!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"n must be a positive integer; got {n!r}")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not (np.isfinite(scale) and scale >= 0):
+        raise ValueError(f"scale must be a finite number >= 0; got {scale!r}")
+    z = np.random.default_rng(seed).standard_normal((int(n), len(w)))
+    return w * np.exp(float(scale) * z)
 
 # %% ../nbs/02_gap.ipynb #48f883eb
 def sensitivity(
