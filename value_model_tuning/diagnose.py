@@ -17,15 +17,16 @@ from scipy.optimize import approx_fprime, minimize
 from scipy.special import expit
 from tqdm.auto import tqdm
 
-from .gap import TuningResult, _blas1, _check_targets, _gap_data, _gaps_batch, gap_fractions
+from .gap import TuningResult, _blas1, _check_targets, _gap_data, _gaps_batch, gap_fractions, perturbed_starts
 from .ndcg import _check_k, dcg_at_k, ideal_dcg_at_k, top_k_order
 from .value_model import PredictionSet, as_prediction_set
 
 # %% auto #0
 __all__ = ['ranking_variants', 'variant_scores', 'ranking_pairs', 'nearest_ranking_change', 'rankings_differ', 'crossing_steps',
            'coordinate_directions', 'change_probability', 'fd_gradient_probe', 'relative_permutation',
-           'inverse_permutation_ndcg', 'compare_solvers', 'summarize_solvers', 'gap_fractions_batch', 'tune_with_scipy',
-           'approx_gaps', 'tune_smooth_surrogate']
+           'inverse_permutation_ndcg', 'compare_solvers', 'summarize_solvers', 'start_sensitivity',
+           'summarize_start_sensitivity', 'gap_fractions_batch', 'tune_with_scipy', 'approx_gaps',
+           'tune_smooth_surrogate']
 
 # %% ../nbs/04_diagnose.ipynb #f66c180f
 def ranking_variants(
@@ -296,6 +297,61 @@ def summarize_solvers(
         "err_median": g.max_error.median(), "err_p90": g.max_error.quantile(0.9), "err_worst": g.max_error.max(),
         f"share_le_{good:g}": g.max_error.apply(lambda e: float((e <= good).mean())),
         "evals_median": g.n_evals.median(), "seconds_median": g.seconds.median(),
+    }).reset_index()
+
+# %% ../nbs/04_diagnose.ipynb #d1a5e002
+def _start_run(
+    name: str, # solver name
+    solver: Callable[..., Any], # solver(predictions, targets, initial=start) -> result
+    predictions, targets, # the problem
+    size: float, j: int, start: np.ndarray, # perturbation size, start index, the start itself
+    tol: float, # goal
+) -> dict:
+    "One tidy row: a solver's answer from one perturbed start, judged at the weights it returned"
+    t0 = time.perf_counter()
+    res = solver(predictions, targets, initial=start)
+    return {"solver": name, "size": float(size), "start": j, "max_error": float(res.max_error), "met": bool(res.max_error <= tol),
+            "converged": bool(res.converged), "answer_by": getattr(res, "method", name), "n_evals": int(res.n_evals),
+            "seconds": time.perf_counter() - t0, "weights": np.asarray(res.weights, dtype=float).tolist()}
+
+def start_sensitivity(
+    predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
+    targets: Sequence[float] | np.ndarray, # target fractions in task order
+    solvers: Mapping[str, Callable[..., Any]], # name -> solver(predictions, targets, initial=start) returning a TuningResult
+    *,
+    sizes: Sequence[float] = (0.0, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6), # relative start perturbations (0 = the centre itself)
+    n_starts: int = 20, # starts per size (M)
+    center: Sequence[float] | np.ndarray | None = None, # (T,) the unperturbed start; None = uniform
+    tol: float = 1e-3, # a run meets the goal when its max error <= tol
+    seed: int = 0, # seeds the perturbation directions (the same for every size and solver)
+    n_jobs: int = 1, # joblib workers (processes)
+    progress: bool = True, # tqdm bar over runs
+) -> pd.DataFrame:
+    "One row per (solver, size, start): max error reached from starts moved by a relative `size` around `center`"
+    if not solvers: raise ValueError("solvers is empty")
+    sizes = np.asarray(sizes, dtype=float)
+    if sizes.ndim != 1 or sizes.size == 0 or not np.isfinite(sizes).all() or (sizes < 0).any():
+        raise ValueError("sizes must be a non-empty 1-D sequence of finite numbers >= 0")
+    T = as_prediction_set(predictions).n_tasks
+    c = np.full(T, 1.0 / T) if center is None else np.asarray(center, dtype=float)
+    if c.shape != (T,): raise ValueError(f"center must have {T} weights; got shape {c.shape}")
+    starts = {s: perturbed_starts(c, n_starts, scale=s, seed=seed) for s in sizes}
+    jobs = [delayed(_start_run)(name, f, predictions, targets, s, j, starts[s][j], tol)
+            for name, f in solvers.items() for s in sizes for j in range(n_starts)]
+    out = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    return pd.DataFrame(list(tqdm(out, total=len(jobs), desc="perturbed starts", disable=not progress)))
+
+# %% ../nbs/04_diagnose.ipynb #d1a5e003
+def summarize_start_sensitivity(
+    runs: pd.DataFrame, # output of `start_sensitivity`
+) -> pd.DataFrame:
+    "Per solver and size: starts M, starts that met tol m, share, error min / median / max, distinct answers, weight spread"
+    g = runs.groupby(["solver", "size"], sort=False)
+    spread = g.weights.apply(lambda w: float(np.ptp(np.array(w.tolist()), axis=0).max()))
+    return pd.DataFrame({
+        "n_starts": g.size(), "n_met": g.met.sum(), "share_met": g.met.mean(),
+        "err_min": g.max_error.min(), "err_median": g.max_error.median(), "err_max": g.max_error.max(),
+        "distinct_answers": g.weights.apply(lambda w: len({tuple(x) for x in w})), "weight_spread": spread,
     }).reset_index()
 
 # %% ../nbs/04_diagnose.ipynb #5493eb55
