@@ -28,10 +28,10 @@ CLI_PAGE_TITLE = "Command line examples"
 # ----------------------------------------------------------------------------------------------- math
 FENCE_OPEN = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
-# $$display$$ first; then $inline$: no space after the opening $, none before the closing one, no digit
-# after it (so "$5 and $10" stays text), no blank line inside, \$ is a literal dollar.
+# $$display$$ first; then $inline$: no space after the opening $, no digit after the closing one (so
+# "$5 and $10" stays text), no blank line inside, \$ is a literal dollar.
 MATH = re.compile(r"(?<!\\)\$\$(?P<d>.+?)(?<!\\)\$\$"
-                  r"|(?<![\\$])\$(?![\s$])(?P<i>(?:\\.|[^$\\\n]|\n(?![ \t]*\n))+?)(?<![\s\\])\$(?![$\d])", re.S)
+                  r"|(?<![\\$])\$(?![\s$])(?P<i>(?:\\.|[^$\\\n]|\n(?![ \t]*\n))+?)(?<!\\)\$(?![$\d])", re.S)
 
 
 def _math_span(tex: str, display: bool) -> str:
