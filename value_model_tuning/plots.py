@@ -1,4 +1,4 @@
-"""Shared plotting helpers for the reports: seaborn line plots with 95% bootstrap CIs over seeds, paired-delta plots, and figure saving (PNG to the report folder, optionally copied for the README).
+"""Shared plotting helpers for the reports: a readable, colour-blind-safe theme, figures saved at ≥ 150 dpi and ≥ 900 px, seaborn line plots with 95% bootstrap CIs over seeds, paired-delta plots, and the RL grid's faceted figures with published values overlaid.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/plots.html.md"""
 
@@ -7,6 +7,7 @@ Docs: https://vmt-dev.github.io/value_model_tuning/plots.html.md"""
 # %% ../nbs/14_plots.ipynb #1279392a
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 from typing import Sequence
@@ -16,20 +17,51 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
 
 # %% auto #0
-__all__ = ['CI', 'N_BOOT', 'DPI', 'set_theme', 'lineplot_ci', 'delta_plot', 'save_figure']
+__all__ = ['CI', 'N_BOOT', 'DPI', 'MIN_WIDTH_PX', 'LEGEND_PT', 'OKABE_ITO', 'PUBLISHED_STYLE', 'set_theme', 'save_figure',
+           'lineplot_ci', 'delta_plot', 'plot_vs_gamma', 'plot_oracle_gap']
 
 # %% ../nbs/14_plots.ipynb #9bd3a194
 CI = ("ci", 95) # seaborn errorbar spec: 95% bootstrap CI of the mean
 N_BOOT = 1000 # bootstrap resamples behind every drawn interval
-DPI = 80 # PNG resolution: figures stay small in the repository and the docs
+DPI = 150 # PNG resolution of saved and inline figures
+MIN_WIDTH_PX = 900 # saved figures are at least this wide
+LEGEND_PT = 9 # legend (and legend title) font size
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"] # colour-blind safe
+PUBLISHED_STYLE = dict(marker="D", ms=6.5, mfc="white", mec="black", mew=1.4, ls="none", color="black", zorder=6,
+                       ecolor="black", elinewidth=1.0, capsize=2.5) # how published reference values are drawn
 
 
 def set_theme() -> None:
-    "The reports' look: seaborn whitegrid, small fonts, compact figures"
-    sns.set_theme(style="whitegrid", context="paper", rc={"figure.dpi": DPI, "savefig.dpi": DPI,
-                                                          "axes.titlesize": 10, "axes.labelsize": 9})
+    "The reports' look: seaborn whitegrid, Okabe–Ito colours, 150 dpi, legends at 9 pt"
+    sns.set_theme(style="whitegrid", context="paper", palette=OKABE_ITO, rc={
+        "figure.dpi": DPI, "savefig.dpi": DPI, "figure.figsize": (6.4, 4.0), "font.size": 10,
+        "axes.titlesize": 11, "axes.labelsize": 10, "xtick.labelsize": 9, "ytick.labelsize": 9,
+        "legend.fontsize": LEGEND_PT, "legend.title_fontsize": LEGEND_PT})
+
+# %% ../nbs/14_plots.ipynb #50b552b9
+def save_figure(
+    fig: plt.Figure, # figure to write
+    path: str | Path, # PNG destination, e.g. reports/figures/x.png (folders are created)
+    copy_to: str | Path | None = None, # folder to copy the PNG into too (e.g. images/ for the README)
+    close: bool = True, # close the figure afterwards (reports draw many)
+) -> Path:
+    "Write `fig` as a PNG at >= 150 dpi and >= 900 px wide, optionally copied for the README; returns the path"
+    path = Path(path)
+    if path.suffix.lower() != ".png": raise ValueError(f"figures are saved as PNG; got {path.name!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pad = 0.05  # inches of margin around the tight bounding box
+    fig.canvas.draw()
+    width_in = fig.get_tightbbox(fig.canvas.get_renderer()).width + 2 * pad
+    dpi = max(DPI, math.ceil((MIN_WIDTH_PX + 1) / width_in))  # a narrow figure gets more dots, not fewer pixels
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=pad)
+    if copy_to is not None:
+        Path(copy_to).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, Path(copy_to) / path.name)
+    if close: plt.close(fig)
+    return path
 
 # %% ../nbs/14_plots.ipynb #531b4b84
 def lineplot_ci(
@@ -47,7 +79,7 @@ def lineplot_ci(
     "Mean of `y` vs `x` per `hue` with 95% bootstrap CI bands over the rows (seeds)"
     for c in [x, y] + ([hue] if hue else []):
         if c not in df.columns: raise ValueError(f"column {c!r} not in the frame; have {list(df.columns)}")
-    if ax is None: _, ax = plt.subplots(figsize=(4.2, 3.0))
+    if ax is None: _, ax = plt.subplots(figsize=(6.4, 4.0))
     kw = dict(marker="o", markersize=4, errorbar=CI, n_boot=N_BOOT, seed=seed, err_style="band")
     if hue is not None and df[hue].dtype.kind in "if": kw["palette"] = "viridis"  # ordered hue: sequential colours
     sns.lineplot(data=df, x=x, y=y, hue=hue, ax=ax, **{**kw, **kwargs})
@@ -56,6 +88,17 @@ def lineplot_ci(
     return ax
 
 # %% ../nbs/14_plots.ipynb #059d03a9
+def _need(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
+    miss = [c for c in cols if c not in df.columns]
+    if miss: raise ValueError(f"{name} lacks column(s) {miss}; have {list(df.columns)}")
+
+
+def _symlog_threshold(values: np.ndarray) -> float:
+    "Linear range of a symlog axis: the median magnitude, so typical values stay linear and outliers compress"
+    v = np.abs(values[np.isfinite(values)]); v = v[v > 0]
+    return float(np.median(v)) if len(v) else 1.0
+
+
 def delta_plot(
     deltas: pd.DataFrame, # rows with columns x, `delta`, `ci_low`, `ci_high` (e.g. from `paired_delta`)
     x: str = "budget", # column on the x axis
@@ -65,42 +108,160 @@ def delta_plot(
     ylabel: str | None = None, # axis label, with unit
     title: str | None = None, # panel title
     dodge: float = 0.015, # horizontal offset between hue levels, as a fraction of the x range
+    *,
+    published: pd.DataFrame | None = None, # reference deltas: x, `delta`, optional `ci_low`/`ci_high` and `hue`
+    published_label: str = "published", # legend entry of the reference markers
+    yscale: str = "linear", # "linear", or "symlog" so one huge interval does not squash the rest
+    linthresh: float | None = None, # symlog's linear range (default: median magnitude of the values drawn)
 ) -> plt.Axes:
-    "Precomputed deltas with their CIs as error bars vs `x`, one series per `hue`, and the zero line"
-    need = [x, "delta", "ci_low", "ci_high"] + ([hue] if hue else [])
-    miss = [c for c in need if c not in deltas.columns]
-    if miss: raise ValueError(f"deltas lacks column(s) {miss}; have {list(deltas.columns)}")
-    if ax is None: _, ax = plt.subplots(figsize=(4.2, 3.0))
+    "Precomputed deltas with their CIs as error bars vs `x`, one series per `hue`, the zero line, published overlaid"
+    _need(deltas, [x, "delta", "ci_low", "ci_high"] + ([hue] if hue else []), "deltas")
+    if yscale not in ("linear", "symlog"): raise ValueError(f"yscale must be 'linear' or 'symlog'; got {yscale!r}")
+    if published is not None: _need(published, [x, "delta"], "published")
+    if ax is None: _, ax = plt.subplots(figsize=(6.4, 4.0))
     groups = list(deltas.groupby(hue, sort=False)) if hue else [(None, deltas)]
     span = float(np.ptp(deltas[x].to_numpy(float))) or 1.0
     palette = sns.color_palette(n_colors=len(groups))
+    offsets = {}
     for i, ((name, g), colour) in enumerate(zip(groups, palette)):
         g = g.sort_values(x)
-        off = (i - (len(groups) - 1) / 2) * dodge * span
+        offsets[name] = (i - (len(groups) - 1) / 2) * dodge * span
         d = g["delta"].to_numpy(float)
         err = np.vstack([d - g["ci_low"].to_numpy(float), g["ci_high"].to_numpy(float) - d])
-        ax.errorbar(g[x].to_numpy(float) + off, d, yerr=err, fmt="o-", ms=4, lw=1.2, capsize=3, color=colour,
-                    label=None if name is None else str(name))
+        ax.errorbar(g[x].to_numpy(float) + offsets[name], d, yerr=err, fmt="o-", ms=4, lw=1.2, capsize=3,
+                    color=colour, label=None if name is None else str(name))
+    if published is not None:
+        by_hue = hue is not None and hue in published.columns
+        for j, (name, g) in enumerate(published.groupby(hue, sort=False) if by_hue else [(None, published)]):
+            d = g["delta"].to_numpy(float)
+            err = (np.vstack([d - g["ci_low"].to_numpy(float), g["ci_high"].to_numpy(float) - d])
+                   if {"ci_low", "ci_high"} <= set(g.columns) else None)
+            if err is not None: err = np.where(np.isfinite(err), err, 0.0)
+            ax.errorbar(g[x].to_numpy(float) + offsets.get(name, 0.0), d, yerr=err, **PUBLISHED_STYLE,
+                        label=published_label + (f" ({name})" if name is not None else ""))
     ax.axhline(0.0, color="0.3", lw=0.8, zorder=0)
-    ax.set(xlabel=xlabel or x, ylabel=ylabel or "delta")
+    if yscale == "symlog":
+        vals = [deltas[c].to_numpy(float) for c in ("delta", "ci_low", "ci_high")]
+        if published is not None: vals.append(published["delta"].to_numpy(float))
+        ax.set_yscale("symlog", linthresh=linthresh or _symlog_threshold(np.concatenate(vals)))
+    ax.set(xlabel=xlabel or x, ylabel=(ylabel or "delta") + (" (symlog)" if yscale == "symlog" else ""))
     if title: ax.set_title(title)
-    if hue: ax.legend(title=hue, fontsize=7, title_fontsize=7)
+    if hue or published is not None: ax.legend(title=hue)
     return ax
 
-# %% ../nbs/14_plots.ipynb #50b552b9
-def save_figure(
-    fig: plt.Figure, # figure to write
-    path: str | Path, # PNG destination, e.g. reports/figures/x.png (folders are created)
-    copy_to: str | Path | None = None, # folder to copy the PNG into too (e.g. images/ for the README)
-    close: bool = True, # close the figure afterwards (reports draw many)
-) -> Path:
-    "Write `fig` as a compact PNG (dpi 80) and optionally copy it for the README; returns the path"
-    path = Path(path)
-    if path.suffix.lower() != ".png": raise ValueError(f"figures are saved as PNG; got {path.name!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    if copy_to is not None:
-        Path(copy_to).mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, Path(copy_to) / path.name)
-    if close: plt.close(fig)
-    return path
+# %% ../nbs/14_plots.ipynb #79569d10
+def _mean_ci(v: np.ndarray, seed: int) -> tuple[float, float, float]:
+    "Mean and 95% bootstrap CI of the mean (the interval collapses to the mean for a single value)"
+    v = v[np.isfinite(v)]
+    if len(v) < 2: return (float(v.mean()) if len(v) else np.nan,) * 3
+    means = np.random.default_rng(seed).choice(v, (N_BOOT, len(v))).mean(axis=1)
+    return float(v.mean()), *map(float, np.percentile(means, [2.5, 97.5]))
+
+
+def _facets(n: int, col_wrap: int, panel: tuple[float, float]) -> tuple[plt.Figure, list[plt.Axes]]:
+    "Figure with `n` panels in rows of `col_wrap`; spare cells are switched off (one may hold the legend)"
+    ncols = min(col_wrap, n); nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), squeeze=False)
+    axes = list(axes.flat)
+    for ax in axes[n:]: ax.axis("off")
+    return fig, axes
+
+
+def _agents_with_gamma(grid: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(grid.loc[grid["gamma"].notna(), "algorithm"]))
+
+
+def plot_vs_gamma(
+    grid: pd.DataFrame, # tidy RL grid rows (budget_rl_grid schema): algorithm, budget, gamma, seed and `y`
+    y: str, # column drawn, e.g. "expected_play" or "ess"
+    *,
+    agents: Sequence[str] | None = None, # algorithms drawn (default: every one run with a γ)
+    budgets: Sequence[float] | None = None, # one facet each (default: every budget in the grid)
+    published: pd.DataFrame | None = None, # reference rows: budget, gamma and `published_y` (per seed or means)
+    published_y: str | None = None, # the reference column (default: `y`)
+    published_label: str = "published Q-learning", # legend entry of the overlay
+    ylabel: str | None = None, # y-axis label, with unit
+    col_wrap: int = 4, # facets per row
+    seed: int = 0, # bootstrap seed, so re-runs draw identical bands
+) -> plt.Figure:
+    "`y` vs γ per agent (95% bootstrap CI over seeds), one facet per budget, published values overlaid"
+    _need(grid, ["algorithm", "budget", "gamma", y], "grid")
+    agents = list(agents) if agents is not None else _agents_with_gamma(grid)
+    budgets = sorted(grid["budget"].unique()) if budgets is None else list(budgets)
+    if not agents or not budgets: raise ValueError("nothing to draw: no RL agents or no budgets in the grid")
+    py = published_y or y
+    if published is not None: _need(published, ["budget", "gamma", py], "published")
+    rl = grid[grid["algorithm"].isin(agents) & grid["budget"].isin(budgets)]
+    colours = dict(zip(agents, OKABE_ITO))
+    fig, axes = _facets(len(budgets), col_wrap, (2.7, 2.4))
+    for ax, b in zip(axes, budgets):
+        sub = rl[rl["budget"] == b]
+        sns.lineplot(data=sub, x="gamma", y=y, hue="algorithm", hue_order=agents, palette=colours, ax=ax,
+                     marker="o", markersize=4, errorbar=CI, n_boot=N_BOOT, seed=seed, err_style="band", legend=False)
+        if published is not None:
+            ref = published[np.isclose(published["budget"].to_numpy(float), b)]
+            if len(ref):
+                s = pd.DataFrame([(g, *_mean_ci(r[py].to_numpy(float), seed)) for g, r in ref.groupby("gamma")],
+                                 columns=["gamma", "mean", "lo", "hi"])
+                ax.errorbar(s["gamma"], s["mean"], yerr=np.vstack([s["mean"] - s["lo"], s["hi"] - s["mean"]]),
+                            **PUBLISHED_STYLE, label=published_label)
+        ax.set_title(f"b = {b:g}")
+        bottom = axes.index(ax) + min(col_wrap, len(budgets)) >= len(budgets)  # last panel of its column
+        ax.set(xlabel="discount γ" if bottom else "", ylabel="")
+    for i in range(0, len(budgets), col_wrap): axes[i].set_ylabel(ylabel or y)
+    handles = [Line2D([], [], color=colours[a], marker="o", ms=4, label=a) for a in agents]
+    if published is not None:
+        handles.append(Line2D([], [], **{k: v for k, v in PUBLISHED_STYLE.items()
+                                         if k not in ("ecolor", "elinewidth", "capsize")}, label=published_label))
+    spare = axes[len(budgets)] if len(axes) > len(budgets) else None
+    if spare is not None: spare.legend(handles=handles, loc="center", title="policy (95% CI over seeds)")
+    else: fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), title="policy (95% CI over seeds)")
+    fig.suptitle(f"{ylabel or y} vs discount γ, per median budget b (each panel zoomed to its data)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/14_plots.ipynb #4c2f2fcd
+def plot_oracle_gap(
+    grid: pd.DataFrame, # tidy RL grid rows with algorithm, gamma, budget and fraction_of_oracle
+    *,
+    agents: Sequence[str] | None = None, # RL algorithms, one panel each (default: every one run with a γ)
+    gammas: Sequence[float] | None = None, # their discounts drawn (default: every γ in the grid)
+    baselines: Sequence[str] | None = None, # policies without γ in the first panel (default: all but the oracle)
+    reference: str | None = "myopic", # baseline repeated dashed in every agent panel (None: none)
+    seed: int = 0, # bootstrap seed, so re-runs draw identical bands
+) -> plt.Figure:
+    "Gap to the oracle, 1 − play/oracle, on a log axis vs budget: baselines, then one panel per RL agent by γ"
+    _need(grid, ["algorithm", "gamma", "budget", "fraction_of_oracle"], "grid")
+    agents = list(agents) if agents is not None else _agents_with_gamma(grid)
+    if baselines is None:
+        baselines = [a for a in dict.fromkeys(grid.loc[grid["gamma"].isna(), "algorithm"]) if a != "oracle"]
+    if reference is not None and reference not in set(grid["algorithm"]):
+        raise ValueError(f"reference {reference!r} is not an algorithm of the grid")
+    g_all = sorted(grid.loc[grid["algorithm"].isin(agents), "gamma"].dropna().unique())
+    gammas = g_all if gammas is None else list(gammas)
+    df = grid.assign(gap=1.0 - grid["fraction_of_oracle"])
+    kw = dict(x="budget", y="gap", marker="o", markersize=4, errorbar=CI, n_boot=N_BOOT, seed=seed, err_style="band")
+    fig, axes = plt.subplots(1, 1 + len(agents), figsize=(3.7 * (1 + len(agents)), 4.4), sharey=True, squeeze=False)
+    axes = list(axes.flat)
+    base = df[df["algorithm"].isin(baselines)]
+    sns.lineplot(data=base, hue="algorithm", hue_order=list(baselines), palette=OKABE_ITO[:len(baselines)],
+                 ax=axes[0], **kw)
+    axes[0].set_title("baselines")
+    gamma_colours = dict(zip(gammas, OKABE_ITO))
+    for ax, alg in zip(axes[1:], agents):
+        sub = df[(df["algorithm"] == alg) & df["gamma"].isin(gammas)].assign(γ=lambda d: d["gamma"].map("{:g}".format))
+        sns.lineplot(data=sub, hue="γ", hue_order=[f"{g:g}" for g in gammas],
+                     palette=[gamma_colours[g] for g in gammas], ax=ax, **kw)
+        if reference is not None:
+            ref = df[df["algorithm"] == reference].groupby("budget")["gap"].mean()
+            ax.plot(ref.index, ref.to_numpy(), ls="--", color="0.35", lw=1.3, label=f"{reference} (mean)")
+        ax.set_title(f"{alg} by discount γ")
+    for ax in axes:
+        ax.set_yscale("log")
+        ax.set(xlabel="median budget b (time units)", ylabel="")
+    axes[0].set_ylabel("gap to oracle, 1 − play/oracle (log)")
+    for ax, title in zip(axes, ["policy"] + ["γ"] * len(agents)):  # below the panel: the lines span the whole axis
+        ax.legend(title=title, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
+    fig.suptitle("How far each policy is from the exact oracle (lower is better; 95% CI over seeds)", fontsize=11)
+    fig.tight_layout()
+    return fig
