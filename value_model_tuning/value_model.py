@@ -391,6 +391,23 @@ def from_array(cls: PredictionSet, arr: np.ndarray, # (N, T) for one request or 
         raise ValueError(f"predictions must be 2-D (N, T) for one request or 3-D (Q, N, T); got shape {a.shape}")
     return cls(a, mask=mask, tasks=tasks, request_weights=request_weights)
 
+# %% ../nbs/01_value_model.ipynb #b7c3e002
+@patch
+def shuffled(self: PredictionSet,
+             seed: int | np.random.Generator = 0, # seeds both permutations
+             *,
+             items: bool = True, # shuffle the candidate slots within every request (padding moves with its mask)
+             requests: bool = True, # shuffle the order of the requests
+            ) -> PredictionSet:
+    "The same predictions with candidates shuffled within each request and the requests shuffled; ids and weights follow."
+    rng = np.random.default_rng(seed)
+    Q, N, _ = self.shape
+    q = rng.permutation(Q) if requests else np.arange(Q)
+    i = np.argsort(rng.random((Q, N)), axis=1) if items else np.broadcast_to(np.arange(N), (Q, N))
+    take = lambda a: np.take_along_axis(a[q], i if a.ndim == 2 else i[..., None], axis=1)
+    return _derive(self, values=take(self.values), mask=take(self.mask), item_ids=take(self.item_ids),
+                   request_ids=self.request_ids[q], request_weights=self.request_weights[q])
+
 # %% ../nbs/01_value_model.ipynb #08cdc523
 @patch(cls_method=True)
 def from_frame(cls: PredictionSet, df: pd.DataFrame, # long table: one row per (request, item)
