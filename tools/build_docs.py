@@ -88,7 +88,9 @@ def _text(x) -> str: return "".join(x) if isinstance(x, list) else x
 
 def clean_output(out: dict) -> dict:
     data = out.get("data", {})
-    if "text/markdown" in data: data["text/markdown"] = protect_math(ATTRS.sub("", _text(data["text/markdown"])))
+    if "text/markdown" in data:  # show_doc of a method links its source with line "None": link the file instead
+        md = re.sub(r"(\]\([^)\s]+\.py)#LNone\)", r"\1)", _text(data["text/markdown"]))
+        data["text/markdown"] = protect_math(ATTRS.sub("", md))
     if "text/html" in data: data["text/html"] = ATTRS.sub("", _text(data["text/html"]))
     return out
 
