@@ -313,10 +313,11 @@ def process_notebooks() -> list[str]:
             m = re.search(r"Error in notebook: (.+?) in cell (\d+) :\n(.*)", str(e), re.S)
             nb = _notebook_titled(m.group(1)) if m else None
             if nb is None: raise
-            last = m.group(3).strip().splitlines()[-1]
-            warnings.append(f"[docs] WARNING: {nb.relative_to(ROOT)}: nbdev could not run cell {m.group(2)} for its "
-                            f"show_doc output ({last}); nbdev runs every cell that imports, so a cell mixing an "
-                            "import with other code must be split. Page built without show_doc output.")
+            lines = m.group(3).strip().splitlines()
+            warnings.append(f"[docs] WARNING: {nb.relative_to(ROOT)}: nbdev could not run cell {m.group(2)} "
+                            f"(starting {lines[0][:80]!r}) for its show_doc output ({lines[-1]}); nbdev runs every "
+                            "cell that imports, so a cell mixing an import with other code must be split. "
+                            "Page built without show_doc output.")
             print(warnings[-1], flush=True)
             nbdev.serve_drv.main((nb, PROC / nb.name, _NoShowDocExec))
     raise SystemExit("[docs] too many notebooks failed nbdev's processing")
@@ -326,15 +327,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--no-proc", action="store_true", help="reuse an existing _proc/")
     args = ap.parse_args()
-    t0 = time.time()
+    t0 = time.time(); steps = {}
     warnings = [] if args.no_proc else process_notebooks()
+    steps["nbdev"] = time.time() - t0
     shutil.rmtree(SITE_SRC, ignore_errors=True)
     SITE_SRC.mkdir(parents=True)
     nav = []
     for nb in sorted(PROC.glob("*.ipynb"), key=lambda p: (p.stem != "index", p.stem)):
         title = clean_notebook(nb, SITE_SRC / nb.name, nb.stem)
         nav.append({("Home" if nb.stem == "index" else title): nb.name})
-    cli_page(SITE_SRC / "cli_examples.md")
+    t1 = time.time(); cli_page(SITE_SRC / "cli_examples.md"); steps["cli"] = time.time() - t1
     nav.insert(1 if nav and "Home" in nav[0] else 0, {CLI_PAGE_TITLE: "cli_examples.md"})
     reports = sorted((ROOT / "reports").glob("*.ipynb"))
     if reports:
@@ -366,10 +368,14 @@ def main() -> int:
     cfg.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.rmtree(OUT, ignore_errors=True)
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    t1 = time.time()
     subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(cfg)], cwd=ROOT, check=True, env=env)
+    steps["mkdocs"] = time.time() - t1; t1 = time.time()
     for page in OUT.rglob("*.html"):
         postprocess(page, report=page.parent.name == "reports")
-    print(f"[docs] {len(nav)} top-level pages -> {OUT.relative_to(ROOT)}/index.html ({time.time() - t0:.0f} s)"
+    steps["post"] = time.time() - t1
+    print(f"[docs] {len(nav)} top-level pages -> {OUT.relative_to(ROOT)}/index.html ({time.time() - t0:.0f} s: "
+          + ", ".join(f"{k} {v:.0f} s" for k, v in steps.items()) + ")"
           + (f"; {len(warnings)} warning(s) above" if warnings else ""))
     return 0
 
