@@ -110,6 +110,7 @@ def test_build_is_quiet(build):
     "No Quarto install attempt (nbdev-proc-nbs tried sudo) and no traceback in the build output"
     bad = [l for l in build["log"].splitlines() if re.search(r"quarto|sudo", l, re.I)]
     assert not bad, f"build printed Quarto/sudo lines: {bad}"
+    assert "Traceback" not in build["log"], build["log"][-2000:]
     assert "[docs]" in build["log"] and "top-level pages" in build["log"]
 
 
