@@ -229,6 +229,20 @@ def _fence(text: str, lang: str = "") -> str:
     return f"{ticks}{lang}\n{text}\n{ticks}\n"
 
 
+def _shell_line(words: list[str], width: int = 88) -> str:
+    "A command as typed: a long one continued with backslashes, breaking before an option and its value"
+    groups, i = [], 0
+    while i < len(words):
+        take = 2 if words[i].startswith("--") and i + 1 < len(words) and not words[i + 1].startswith("--") else 1
+        groups.append(" ".join(words[i:i + take])); i += take
+    lines, cur = [], "$"
+    for g in groups:
+        if g.startswith("--") and len(cur) + 1 + len(g) > width and cur.strip() != "$":
+            lines.append(cur + " \\"); cur = "   "
+        cur += " " + g
+    return "\n".join(lines + [cur])
+
+
 def cli_page(dst: Path) -> None:
     "Run `vmt` on a small example in a scratch folder and write command + output as a Markdown page"
     bindir = Path(sys.executable).parent
@@ -248,8 +262,8 @@ def cli_page(dst: Path) -> None:
         parts += ["Its first rows (one row per request × candidate, one column per task):\n", _fence(head, "text")]
         for heading, argv, sentence in CLI_EXAMPLES:
             out = _run([vmt, *argv], tmp, env)
-            shown = " ".join(["vmt", *[f'"{a}"' if "," in a else a for a in argv]])
-            parts += [f"## {heading}\n", sentence + "\n", _fence(f"$ {shown}\n{out}", "console")]
+            shown = _shell_line(["vmt", *[f'"{a}"' if "," in a else a for a in argv]])
+            parts += [f"## {heading}\n", sentence + "\n", _fence(f"{shown}\n{out}", "console")]
             if "--out" in argv:
                 parts += ["The tuned model, `tuned_vm.json` (weights plus a record of the run):\n",
                           _fence((tmp / "tuned_vm.json").read_text().rstrip(), "json"),
