@@ -1,5 +1,5 @@
 """Run every report template in nbs/reports/ through papermill into reports/ (figures, tables beside it)."""
-import argparse, sys, time
+import argparse, os, sys, time
 from pathlib import Path
 
 import papermill as pm
@@ -31,6 +31,9 @@ def main() -> int:
     (ROOT / "reports" / "figures").mkdir(parents=True, exist_ok=True)
     (ROOT / "reports" / "tables").mkdir(parents=True, exist_ok=True)
     (ROOT / "images").mkdir(exist_ok=True)
+    # `./run` exports MPLBACKEND=Agg for scripts; a kernel that inherits it draws figures without showing them,
+    # so the executed reports (and the docs pages made from them) would have no inline figures.
+    os.environ.pop("MPLBACKEND", None)
     timings = []
     for nb in templates(args.only):
         params = dict(FULL.get(nb.stem, {})) if args.full else {}
