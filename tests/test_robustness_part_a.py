@@ -73,6 +73,8 @@ def test_readme_example_converges_from_nearby_starts_and_shuffled_data(readme_pr
 
 def test_shuffles_move_no_fraction_or_regret_on_continuous_predictions(readme_preds):
     "Fixed weights, continuous predictions: the order of candidates and of requests changes nothing beyond rounding"
+    # measured: at most 1.9e-15 over 10 shuffles of each set. Quantized predictions (tied scores) are issue 11's
+    # subject (item order can move fractions there unless the tie policy averages over ties) and are not tested here.
     ragged = synthetic_predictions(n_requests=40, n_items=30, n_tasks=5, ragged=True, seed=3)
     ragged = PredictionSet(ragged.values, mask=ragged.mask, tasks=ragged.tasks,
                            request_weights=np.random.default_rng(4).uniform(0.5, 2.0, 40))
