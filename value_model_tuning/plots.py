@@ -21,7 +21,8 @@ from matplotlib.lines import Line2D
 
 # %% auto #0
 __all__ = ['CI', 'N_BOOT', 'DPI', 'MIN_WIDTH_PX', 'LEGEND_PT', 'OKABE_ITO', 'PUBLISHED_STYLE', 'set_theme', 'save_figure',
-           'lineplot_ci', 'delta_plot', 'plot_vs_gamma', 'plot_oracle_gap']
+           'lineplot_ci', 'delta_plot', 'plot_vs_gamma', 'plot_oracle_gap', 'plot_sensitivity',
+           'plot_regret_sensitivity', 'plot_seed_rule', 'plot_pareto']
 
 # %% ../nbs/14_plots.ipynb #9bd3a194
 CI = ("ci", 95) # seaborn errorbar spec: 95% bootstrap CI of the mean
@@ -265,3 +266,74 @@ def plot_oracle_gap(
     fig.suptitle("How far each policy is from the exact oracle (lower is better; 95% CI over seeds)", fontsize=11)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/14_plots.ipynb #24329252
+def _task_palette(n: int) -> list | None:
+    "Okabe–Ito colours for up to 8 tasks (seaborn's default cycle beyond)"
+    return OKABE_ITO[:n] if n <= len(OKABE_ITO) else None
+
+def plot_sensitivity(
+    df: pd.DataFrame, # from `gap.sensitivity`: factor, weight, task, value (attrs: scaled_task, what, base_weight)
+    ax: plt.Axes | None = None, # axes to draw on; None = a new figure
+) -> plt.Axes:
+    "Each task's gap fraction (or gap) against the scaled task's weight, log x-axis, current weight dotted"
+    _need(df, ["weight", "value", "task"], "df")
+    if ax is None: _, ax = plt.subplots(figsize=(6.0, 3.8))
+    sns.lineplot(data=df, x="weight", y="value", hue="task", ax=ax, lw=1.5, palette=_task_palette(df["task"].nunique()))
+    task, what = df.attrs.get("scaled_task", "?"), df.attrs.get("what", "fractions")
+    if "base_weight" in df.attrs: ax.axvline(df.attrs["base_weight"], color="grey", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.set(xlabel=f"weight of {task} (value-model units, log scale)", ylabel="gap fraction" if what == "fractions" else "gap (1 − nDCG)",
+           title=f"sensitivity to {task}")
+    ax.legend(title=None)
+    return ax
+
+def plot_regret_sensitivity(
+    df: pd.DataFrame, # from `regret.regret_sensitivity`: factor, weight, task, value (attrs: scaled_task, base_weight)
+    ax: plt.Axes | None = None, # axes to draw on; None = a new figure
+) -> plt.Axes:
+    "Each task's regret vs the scaled task's weight (log x, current weight dotted); steps mark ranking changes"
+    _need(df, ["weight", "value", "task"], "df")
+    if ax is None: _, ax = plt.subplots(figsize=(6.0, 3.8))
+    colours = _task_palette(df["task"].nunique()) or [None] * df["task"].nunique()
+    for (t, g), c in zip(df.groupby("task", sort=False), colours): ax.step(g["weight"], g["value"], where="mid", label=t, color=c)
+    task = df.attrs.get("scaled_task", "?")
+    if "base_weight" in df.attrs: ax.axvline(df.attrs["base_weight"], color="grey", ls=":", lw=1)
+    ax.set(xscale="log", xlabel=f"weight of {task} (value-model units, log scale; others fixed)",
+           ylabel="regret (1 − nDCG)", title=f"regret sensitivity to {task}")
+    ax.legend()
+    return ax
+
+def plot_seed_rule(
+    result, # a `TuningResult` from `regret.seed_regret_rule` (its history holds the weights, columns w[task])
+    ax: plt.Axes | None = None, # axes to draw on; None = a new figure
+    mark: int | None = 3000, # draw a vertical line at this iteration (the published run length)
+) -> plt.Axes:
+    "Weights of each task vs iteration (log scale) of a seed-rule run"
+    h = result.history
+    _need(h, ["iteration"] + [f"w[{t}]" for t in result.tasks], "result.history")
+    if ax is None: _, ax = plt.subplots(figsize=(6.4, 3.6))
+    for t, c in zip(result.tasks, _task_palette(len(result.tasks)) or [None] * len(result.tasks)):
+        ax.plot(h["iteration"], h[f"w[{t}]"], label=t, color=c)
+    if mark is not None: ax.axvline(mark, color="grey", ls=":", lw=1)
+    ax.set(xscale="log", xlabel="iteration (log scale)", ylabel="weight (simplex, sum 1)",
+           title="seed regret rule: weights vs iteration")
+    ax.legend(ncol=2)
+    return ax
+
+def plot_pareto(
+    front: pd.DataFrame, # from `regret.pareto_front`: columns regret[task] per task
+    x: str, # task on the x axis
+    y: str, # task on the y axis
+    hue: str | None = None, # colour points by this task's regret; None = no colour
+    ax: plt.Axes | None = None, # axes to draw on; None = a new figure
+) -> plt.Axes:
+    "Scatter of two tasks' regrets over the front (another task's regret as colour)"
+    _need(front, [f"regret[{t}]" for t in [x, y] + ([hue] if hue else [])], "front")
+    if ax is None: _, ax = plt.subplots(figsize=(5.4, 4.2))
+    c = None if hue is None else front[f"regret[{hue}]"]
+    sc = ax.scatter(front[f"regret[{x}]"], front[f"regret[{y}]"], c=c, s=22, cmap="viridis", color=None if hue else OKABE_ITO[0])
+    if hue is not None: plt.colorbar(sc, ax=ax, label=f"regret of {hue} (1 − nDCG)")
+    n = sum(col.startswith("regret[") for col in front.columns)
+    ax.set(xlabel=f"regret of {x} (1 − nDCG)", ylabel=f"regret of {y} (1 − nDCG)", title=f"Pareto front, projected on 2 of {n} tasks")
+    return ax
