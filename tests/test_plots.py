@@ -14,8 +14,8 @@ from value_model_tuning import plots
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ROOT / "reports" / "tables" / "budget_rl_grid.csv"
 PUBLISHED = ROOT.parent / "shared" / "data" / "published_qlearning_results.csv"  # shared/ sits beside the checkout
-# Part A modules that still draw their own figures; issue 11 moves them into plots.py
-PLOTTING_PENDING_MOVE = {"gap.py", "regret.py"}
+# modules that still draw their own figures (issue 11 moved Part A's into plots.py)
+PLOTTING_PENDING_MOVE: set[str] = set()
 
 
 def _imports_plotting(path: Path) -> bool:

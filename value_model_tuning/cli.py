@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import io
 import json
+import os
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -20,14 +23,14 @@ import numpy as np
 
 import value_model_tuning
 
-if TYPE_CHECKING:  # the tuners pull in scipy, pandas and plotting: import them only when a command runs
+if TYPE_CHECKING:  # the tuners pull in scipy and pandas: import them only when a command runs
     import pandas as pd
     from value_model_tuning.gap import TuningResult
     from value_model_tuning.value_model import PredictionSet, ValueModel
 
 # %% auto #0
-__all__ = ['CliError', 'parse_task_values', 'build_parser', 'load_inputs', 'tuning_block', 'write_report', 'cmd_gap',
-           'cmd_regret', 'evaluate_config', 'cmd_evaluate', 'main']
+__all__ = ['CliError', 'parse_task_values', 'build_parser', 'load_inputs', 'tuning_block', 'report_text', 'write_report',
+           'write_all', 'cmd_gap', 'cmd_regret', 'evaluate_config', 'cmd_evaluate', 'main']
 
 # %% ../nbs/05_cli.ipynb #66d1da7a
 class CliError(Exception):
@@ -68,6 +71,13 @@ def _positive_int(text: str) -> int:
     return v
 
 # %% ../nbs/05_cli.ipynb #c24d5c36
+def _seconds(text: str) -> float:
+    "argparse type: a number of seconds > 0 (inf allowed)"
+    try: v = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number of seconds > 0; got {text!r}") from None
+    if not v > 0: raise argparse.ArgumentTypeError(f"expected a number of seconds > 0; got {text!r}")
+    return v
+
 def build_parser() -> argparse.ArgumentParser:
     "The `vmt` argument parser with subcommands gap, regret and evaluate"
     p = _Parser(prog="vmt", description="Tune value-model weights (nDCG-gap targets or regret importances).")
@@ -86,15 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
         if out:
             sp.add_argument("--out", required=True, help="where to write the tuned value-model JSON")
             sp.add_argument("--report", default=None, help="also write a short Markdown report here")
+            sp.add_argument("--force", action="store_true", help="allow --out/--report to overwrite an input file")
             sp.add_argument("--seed", type=int, default=0, help="random seed of the global solvers (default 0)")
             sp.add_argument("--strict", action="store_true", help="exit 1 when the result did not converge")
+            sp.add_argument("--time-limit", type=_seconds, default=None,
+                            help="wall-clock seconds for the whole solve, every stage (default: 600; inf = none)")
 
     g = sub.add_parser("gap", help="tune weights so each task's nDCG-gap fraction hits a target")
     common(g)
     g.add_argument("--targets", required=True, help="task=fraction,... (>= 0, summing to 1, one per task)")
     g.add_argument("--method", default="auto", help="auto (default), controller, slsqp, de or seed")
     g.add_argument("--tol", type=float, default=1e-3, help="max |fraction - target| to call it converged")
-    g.add_argument("--max-iter", type=_positive_int, default=None, help="solver iterations / DE generations (default: per method)")
+    g.add_argument("--max-iter", type=_positive_int, default=None,
+                   help="iterations of every stage: controller/seed/SLSQP iterations and DE generations (default: per method)")
     r = sub.add_parser("regret", help="tune weights minimizing importance-weighted regret")
     common(r)
     r.add_argument("--importances", required=True, help="task=importance,... (>= 0, summing to 1, one per task)")
@@ -114,7 +128,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[ValueModel, PredictionSet]:
     for what, path in (("value model", vm_path), ("predictions", pred_path)):
         if not path.is_file(): raise CliError(f"{what} file not found: {path}")
     try: vm = ValueModel.from_json(vm_path)
-    except ValueError as e: raise CliError(f"value model {vm_path}: {e}") from None
+    except ValueError as e: raise CliError(str(e)) from None  # the message names the file once
     try:
         ps = PredictionSet.from_file(pred_path, tasks=vm.tasks, request_col=args.request_col,
                                      item_col=args.item_col, weight_col=args.weight_col)
@@ -157,14 +171,13 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join(rows)
 
 # %% ../nbs/05_cli.ipynb #e99404db
-def write_report(
-    path: str | Path, # where to write the Markdown
+def report_text(
     kind: str, # "gap" or "regret"
     before: ValueModel, # input value model
     after: ValueModel, # tuned value model (with its tuning block)
     ps: PredictionSet, # the predictions tuned on
     k: int | None, # nDCG cutoff
-) -> Path:
+) -> str:
     "A short Markdown report: settings, outcome, and a per-task table before vs after"
     import pandas as pd
     from value_model_tuning.gap import gap_fractions
@@ -191,19 +204,70 @@ def write_report(
              f"- **converged: {t['converged']}** — {head}",
              f"- {t['evaluations']} evaluations, {t['iterations']} iterations, {t['seconds']} s; "
              f"value_model_tuning {t['version']}", f"- solver: {t['message']}", "", _md_table(df), ""]
+    return "\n".join(lines)
+
+def write_report(
+    path: str | Path, # where to write the Markdown
+    kind: str, # "gap" or "regret"
+    before: ValueModel, # input value model
+    after: ValueModel, # tuned value model (with its tuning block)
+    ps: PredictionSet, # the predictions tuned on
+    k: int | None, # nDCG cutoff
+) -> Path:
+    "Write `report_text` to `path` (all or nothing, like every `vmt` output)"
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    write_all({path: report_text(kind, before, after, ps, k)})
     return path
 
+# %% ../nbs/05_cli.ipynb #dde62c66
+def write_all(
+    files: dict, # destination path -> text
+) -> list[Path]:
+    "Write every file or none: temporary files beside each destination, renamed into place once all are written"
+    made_dirs, temps = [], []
+    try:
+        for path, text in files.items():
+            path = Path(path)
+            missing = [d for d in [path.parent, *path.parent.parents] if not d.exists()]
+            for d in reversed(missing):
+                d.mkdir()
+                made_dirs.append(d)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            temps.append((Path(tmp), path))
+            with os.fdopen(fd, "w") as f: f.write(text)
+        for tmp, path in temps: os.replace(tmp, path)
+        return [path for _, path in temps]
+    except BaseException:
+        for tmp, _ in temps: tmp.unlink(missing_ok=True)
+        for d in reversed(made_dirs):
+            try: d.rmdir()
+            except OSError: pass
+        raise
+
 # %% ../nbs/05_cli.ipynb #37a6e496
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    "Do two paths name the same file (resolved; an existing file also by inode)?"
+    a, b = Path(a), Path(b)
+    if a.exists() and b.exists(): return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+def _check_outputs(args) -> None:
+    "Refuse --out/--report that would overwrite an input (unless --force) or each other"
+    outs = [("--out", args.out)] + ([("--report", args.report)] if args.report else [])
+    if args.report and _same_file(args.out, args.report): raise CliError("--out and --report name the same file")
+    if args.force: return
+    for opt, path in outs:
+        for what, inp in (("value model", args.value_model), ("predictions", args.predictions)):
+            if _same_file(path, inp):
+                raise CliError(f"{opt} {path} is the input {what} file; choose another path (or --force to overwrite it)")
+
 def _save(kind: str, res: TuningResult, vm: ValueModel, ps: PredictionSet, args) -> int:
-    "Write the tuned JSON (input layout, input total) and the optional report; print one summary line"
+    "Write the tuned JSON (input layout, input total) and the optional report, all or nothing; print one summary line"
     tuned = vm.with_weights(dict(zip(res.tasks, res.weights))).rescaled_like(vm)
     tuned = tuned.with_extra(tuning=tuning_block(kind, res, args))
-    try:
-        tuned.to_json(args.out)
-        if args.report: write_report(args.report, kind, vm, tuned, ps, args.k)
+    files = {Path(args.out): tuned.to_json_text()}
+    if args.report: files[Path(args.report)] = report_text(kind, vm, tuned, ps, args.k)
+    try: write_all(files)
     except OSError as e: raise CliError(f"cannot write output: {e}") from None
     what = (f"max error {res.max_error:.3g} (tol {res.tol:g})" if kind == "gap"
             else f"weighted regret {res.objective:.4g}")
@@ -215,9 +279,11 @@ def cmd_gap(args: argparse.Namespace) -> int:
     "`vmt gap`: tune weights to nDCG-gap target fractions"
     from value_model_tuning.gap import tune_gap_targets
     targets = parse_task_values(args.targets, "--targets")
+    _check_outputs(args)
     vm, ps = load_inputs(args)
+    opts = {} if args.max_iter is None else {"de_max_iter": args.max_iter}  # --max-iter bounds the DE fallback too
     res = tune_gap_targets(ps, targets, k=args.k, method=args.method, tol=args.tol, seed=args.seed,
-                           max_iter=args.max_iter, initial=vm)
+                           max_iter=args.max_iter, initial=vm, options=opts, time_limit=args.time_limit)
     return _save("gap", res, vm, ps, args)
 
 # %% ../nbs/05_cli.ipynb #641f3b13
@@ -226,9 +292,10 @@ def cmd_regret(args: argparse.Namespace) -> int:
     from value_model_tuning.regret import minimize_regret
     imp = parse_task_values(args.importances, "--importances")
     guards = parse_task_values(args.guardrails, "--guardrails") if args.guardrails else None
+    _check_outputs(args)
     vm, ps = load_inputs(args)
     res = minimize_regret(ps, imp, k=args.k, method=args.method, guardrails=guards, seed=args.seed,
-                          initial=vm, maxiter=args.max_iter)
+                          initial=vm, maxiter=args.max_iter, time_limit=args.time_limit)
     return _save("regret", res, vm, ps, args)
 
 # %% ../nbs/05_cli.ipynb #f0b047bd
@@ -264,6 +331,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/05_cli.ipynb #400d726e
+def _silence_stdout() -> None:
+    "Point stdout at /dev/null, so the interpreter's final flush into a closed pipe cannot fail"
+    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation): pass  # not a real file (e.g. redirected in-process)
+
 def main(
     argv: list[str] | None = None, # arguments after `vmt`; None = sys.argv[1:]
 ) -> int:
@@ -276,9 +348,13 @@ def main(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             code = cmd(args)
+            sys.stdout.flush()  # a closed pipe shows up here, inside the handler, not at interpreter exit
         for w in caught:  # solver warnings (missed tolerance, unmet guardrail) as one line each
             print(f"vmt: warning: {str(w.message).splitlines()[0]}", file=sys.stderr)
         return code
+    except BrokenPipeError:  # the reader stopped early (`vmt evaluate --json | head -1`): not an error
+        _silence_stdout()
+        return 0
     except SystemExit as e:  # --help / --version exit through argparse
         return int(e.code or 0)
     except KeyboardInterrupt:

@@ -17,9 +17,9 @@ from scipy.optimize import approx_fprime, minimize
 from scipy.special import expit
 from tqdm.auto import tqdm
 
-from .gap import TuningResult, _blas1, _check_targets, _gap_data, _gaps_batch, gap_fractions, perturbed_starts
+from .gap import GapEvaluator, TuningResult, as_targets, gap_fractions, perturbed_starts
 from .ndcg import _check_k, dcg_at_k, ideal_dcg_at_k, top_k_order
-from .value_model import PredictionSet, as_prediction_set
+from .value_model import PredictionSet, as_prediction_set, task_ignored_sums, task_sum
 
 # %% auto #0
 __all__ = ['ranking_variants', 'variant_scores', 'ranking_pairs', 'nearest_ranking_change', 'rankings_differ', 'crossing_steps',
@@ -62,9 +62,10 @@ def variant_scores(
     "Scores `(B, Q, V, N)` of the base (`V=0`) and task-ignored (`V=1+t`) rankings; padded slots get -inf"
     ps = as_prediction_set(predictions)
     W, _ = _weight_batch(weights, ps.n_tasks)
-    Wv = W[:, None, :] * ranking_variants(ps.n_tasks, which)[None]  # (B, V, T)
-    s = np.einsum("qnt,bvt->bqvn", ps.values, Wv)
-    return np.where(ps.mask[None, :, None, :], s, -np.inf)
+    if which not in ("all", "base"): raise ValueError(f"which must be 'all' or 'base'; got {which!r}")
+    # the gap tuner's own scores, bit for bit (prefix + suffix sums in task order), so the probes see its cells
+    s = task_ignored_sums(ps.values, W) if which == "all" else task_sum(ps.values, W)[:, None]  # (B, V, Q, N)
+    return np.where(ps.mask[None, :, None, :], np.moveaxis(s, 1, 2), -np.inf)
 
 # %% ../nbs/04_diagnose.ipynb #6ab0f806
 def ranking_pairs(
@@ -383,9 +384,7 @@ def gap_fractions_batch(
     ps = as_prediction_set(predictions)
     W, _ = _weight_batch(weights, ps.n_tasks)
     if (W < 0).any(): raise ValueError("weights must be >= 0")
-    with _blas1(): g = _gaps_batch(_gap_data(ps, k, metric), W)
-    s = g.sum(axis=1, keepdims=True)
-    return np.where(s > 0, g / np.where(s > 0, s, 1.0), np.nan)
+    return GapEvaluator.from_predictions(ps, k, metric).fractions(W)
 
 # %% ../nbs/04_diagnose.ipynb #64911137
 def _scipy_defaults(
@@ -413,17 +412,16 @@ def tune_with_scipy(
     "Minimize $\\sum_t (f_t - \\tau_t)^2$ over softmax log-weights with a SciPy method; judged at the weights it returns"
     t0 = time.perf_counter()
     ps = as_prediction_set(predictions)
-    tau = _check_targets(targets, list(ps.tasks))
-    data, n = _gap_data(ps, k, metric), {"evals": 0}
+    tau = as_targets(targets, list(ps.tasks))
+    ev, n = GapEvaluator.from_predictions(ps, k, metric), {"evals": 0}
 
     def loss(x: np.ndarray) -> float:
         n["evals"] += 1
-        g = _gaps_batch(data, _softmax(x)[None])[0]
+        g = ev(_softmax(x))
         return float(np.sum((g / g.sum() - tau) ** 2)) if g.sum() > 0 else 4.0  # no gaps at all: worst case
 
-    with _blas1():
-        res = minimize(loss, _start_logits(initial, len(tau)), method=method,
-                       options={**_scipy_defaults(method, max_evals), **(options or {})})
+    res = minimize(loss, _start_logits(initial, len(tau)), method=method,
+                   options={**_scipy_defaults(method, max_evals), **(options or {})})
     w = _softmax(res.x)
     f = gap_fractions(ps, w, k=k, metric=metric)
     err = float(np.abs(f - tau).max())
@@ -479,7 +477,7 @@ def approx_gaps(
     idcg = ideal_dcg_at_k(base, k)[:, None]
     nd = np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 1.0)
     rw = np.asarray(ps.request_weights, dtype=np.float64)
-    return (1.0 - nd).T @ rw / rw.sum()
+    return np.einsum("qt,q->t", 1.0 - nd, rw) / rw.sum()
 
 # %% ../nbs/04_diagnose.ipynb #61cb7723
 def tune_smooth_surrogate(
@@ -495,7 +493,7 @@ def tune_smooth_surrogate(
     "Fit the ApproxNDCG surrogate fractions to `targets` (L-BFGS-B, annealed); return the stage best on the real metric"
     t0 = time.perf_counter()
     ps = as_prediction_set(predictions)
-    tau = _check_targets(targets, list(ps.tasks))
+    tau = as_targets(targets, list(ps.tasks))
     if not temperatures or any(not t > 0 for t in temperatures): raise ValueError("temperatures must be a non-empty sequence of values > 0")
     n = {"evals": 0}
 

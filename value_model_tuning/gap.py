@@ -7,26 +7,27 @@ Docs: https://vmt-dev.github.io/value_model_tuning/gap.html.md"""
 # %% ../nbs/02_gap.ipynb #80bd7d34
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
+from fastcore.basics import patch
 from scipy.optimize import brentq, differential_evolution, minimize
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .ndcg import discounts
-from .value_model import PredictionSet, ValueModel, as_prediction_set, as_weight_vector
+from .ndcg import TIES, _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
+from .value_model import (PredictionSet, ValueModel, as_prediction_set, as_weight_vector,
+                                            task_ignored_sums)
 
 # %% auto #0
-__all__ = ['TuningResult', 'TuningWarning', 'gaps', 'gap_fractions', 'tune_gap_targets', 'perturbed_starts', 'sensitivity',
-           'plot_sensitivity']
+__all__ = ['DEFAULT_TIME_LIMIT', 'TuningResult', 'TuningWarning', 'GapEvaluator', 'gaps', 'gap_fractions', 'as_targets',
+           'tune_gap_targets', 'perturbed_starts', 'sensitivity']
 
 # %% ../nbs/02_gap.ipynb #f7c549dc
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -69,123 +70,7 @@ class TuningResult:
 class TuningWarning(UserWarning):
     "A tuner returned without meeting its tolerance"
 
-# %% ../nbs/02_gap.ipynb #2d1d958c
-_INF_BITS = np.uint64(0x7FF0000000000000)  # bit pattern of +inf: every finite float >= 0 has smaller bits
-
-def _order_desc(
-    s: np.ndarray, # (..., N) finite, non-negative scores
-    k: int, # positions wanted, 1 <= k <= N
-    valid: np.ndarray | None = None, # (..., N) bool (broadcastable); False = padding, ranked after every real item
-) -> np.ndarray:
-    "Item indices of the top-`k` positions per row, best first, ties broken by lower index"
-    n = s.shape[-1]
-    low = np.uint64((1 << max(1, (n - 1).bit_length())) - 1)
-    idx = np.arange(n, dtype=np.uint64)
-    # Bits of a float >= 0 order like the float; subtracting them from +inf's bits makes "larger score"
-    # a smaller key, and the item index rides in the low bits: one plain sort is then a stable descending
-    # argsort (~4x faster than np.argsort(kind="stable")). The low bits of the score are given up for the
-    # index, so scores within ~N·2^-52 (relative) count as tied: below the rounding error of P·w itself.
-    key = s.view(np.uint64) | low
-    np.subtract(_INF_BITS + low + idx, key, out=key)
-    if valid is not None: key = np.where(valid, key, (_INF_BITS + low + np.uint64(1)) + idx)
-    if 4 * k < n: key = np.partition(key, k - 1, axis=-1)[..., :k]  # keys are unique: no tie bookkeeping
-    key.sort(axis=-1)
-    key = key[..., :k] & low
-    return key.view(np.int64)
-
-# %% ../nbs/02_gap.ipynb #9785dbe1
-def _check_k(k: int | None) -> None:
-    "Raise ValueError unless k is None or an integer >= 1"
-    if k is None: return
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)): raise ValueError(f"k must be a positive integer or None; got {k!r}")
-    if k < 1: raise ValueError(f"k must be >= 1 (or None for the full list); got {k}")
-
-@dataclass(frozen=True, eq=False)
-class _GapData:
-    "Predictions and settings for repeated gap evaluations"
-    P: np.ndarray # (Q, N, T) predictions (the set's own read-only array, not a copy)
-    mask: np.ndarray | None # (Q, N) bool, or None when every slot is a real candidate
-    rw: np.ndarray # (Q,) request weights summing to 1
-    k: int # cutoff, 1 <= k <= N
-    metric: str # "standard" or "seed"
-    tasks: list[str] # task names
-    n_jobs: int # threads over blocks of requests
-    block_bytes: int = 2**20 # size of one block's score array; bounds memory and keeps temporaries in cache
-
-def _gap_data(
-    ps: PredictionSet, # validated predictions
-    k: int | None, # cutoff; None = full list
-    metric: str, # "standard" or "seed"
-    n_jobs: int = 1, # threads over blocks of requests
-) -> _GapData:
-    "Validated evaluation data"
-    _check_k(k)
-    if metric not in ("standard", "seed"): raise ValueError(f"metric must be 'standard' or 'seed'; got {metric!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive integer; got {n_jobs!r}")
-    N = ps.values.shape[1]
-    rw = np.asarray(ps.request_weights, dtype=float)
-    return _GapData(P=np.asarray(ps.values), mask=None if ps.mask.all() else np.asarray(ps.mask),
-                    rw=rw / rw.sum(), k=N if k is None else min(int(k), N), metric=metric, tasks=list(ps.tasks), n_jobs=int(n_jobs))
-
-# %% ../nbs/02_gap.ipynb #4f8639fd
-def _block_ndcg(
-    d: _GapData, # evaluation data
-    rows: slice, # requests in this block
-    W: np.ndarray, # (B, T+1, T): per weight vector, row 0 = w, row 1+t = w with w_t = 0
-) -> np.ndarray:
-    "Request-weighted sum over the block of nDCG@k of each task-ignored ranking, (B, T)"
-    _, N, T = d.P.shape
-    B = W.shape[0]
-    P = d.P[rows].reshape(-1, T)  # (c·N, T) view
-    c = len(P) // N
-    S = (W.reshape(-1, T) @ P.T).reshape(B, T + 1, c, N)  # every base and ignored score in one product
-    S += 0.0  # -0.0 (legal in inputs) would break the bit-order trick of `_order_desc`; this makes it +0.0
-    base, S = S[:, 0], S[:, 1:]
-    mask = None if d.mask is None else d.mask[rows]
-    if mask is not None: base = np.where(mask, base, 0.0)
-    k, disc = d.k, discounts(d.k)
-    ideal_sorted = -np.sort(-base, axis=-1)  # gains = base scores, so the ideal ranking is the base ranking
-    ideal = (ideal_sorted[..., :k] @ disc)[:, None]  # (B, 1, c)
-    off = np.arange(B * c).reshape(B, 1, c, 1) * N  # offsets of each (weight vector, request) row in base.ravel()
-    if d.metric == "standard":
-        order = _order_desc(S, k, mask); order += off
-        dcg = base.ravel().take(order) @ disc
-    else:  # seed: y_true = gains in ideal order, y_score = gains in ignored order, both indexed by position
-        order = _order_desc(S, N, mask); order += off
-        pos = _order_desc(base.ravel().take(order), k); pos += off
-        dcg = ideal_sorted.ravel().take(pos) @ disc
-    nd = np.where(ideal > 0, dcg / np.where(ideal > 0, ideal, 1.0), 1.0)  # nDCG = 1 when there is nothing to rank
-    return nd @ d.rw[rows]
-
-def _gaps_batch(
-    d: _GapData, # evaluation data
-    Wb: np.ndarray, # (B, T) weight vectors
-) -> np.ndarray:
-    "Gaps (B, T) for a batch of weight vectors (callers limit BLAS threads)"
-    Q, N, T = d.P.shape
-    B = len(Wb)
-    W = np.concatenate([Wb[:, None, :], np.where(np.eye(T, dtype=bool), 0.0, Wb[:, None, :])], axis=1)
-    chunk = max(1, d.block_bytes // (8 * B * (T + 1) * N))
-    blocks = [slice(i, i + chunk) for i in range(0, Q, chunk)]
-    f = lambda r: _block_ndcg(d, r, W)
-    if d.n_jobs > 1 and len(blocks) > 1:
-        with ThreadPoolExecutor(min(d.n_jobs, len(blocks))) as ex: parts = list(ex.map(f, blocks))
-    else: parts = [f(r) for r in blocks]
-    g = np.maximum(1.0 - np.sum(parts, axis=0), 0.0)
-    g[Wb == 0] = 0.0  # ignoring a zero weight changes nothing; do not let float rounding claim otherwise
-    return g
-
-def _fractions(g: np.ndarray) -> np.ndarray:
-    "Gaps normalized to sum 1 along the last axis; NaN where every gap is 0"
-    s = g.sum(axis=-1, keepdims=True)
-    return np.where(s > 0, g / np.where(s > 0, s, 1.0), np.nan)
-
-def _blas1():
-    "Single-threaded BLAS: the products here are thin (T+1 rows), and OpenBLAS threads only contend for cores"
-    return threadpool_limits(limits=1, user_api="blas")
-
-# %% ../nbs/02_gap.ipynb #0f13f9bb
+# %% ../nbs/02_gap.ipynb #efac7a77
 def _names(x) -> list[str] | None:
     "Task names carried by a ValueModel or dict, else None"
     return x.tasks if isinstance(x, ValueModel) else list(x) if isinstance(x, Mapping) else None
@@ -195,18 +80,128 @@ def _as_set(predictions, names: Sequence[str] | None) -> PredictionSet:
     if isinstance(predictions, (PredictionSet, pd.DataFrame)) or names is None: return as_prediction_set(predictions)
     return as_prediction_set(predictions, tasks=list(names))
 
+# %% ../nbs/02_gap.ipynb #2d1d958c
+@dataclass(frozen=True, eq=False)
+class GapEvaluator:
+    "Gaps $g(w)$ of many weight vectors on one prediction set: validated once, predictions kept task-major"
+    Pt: np.ndarray # (T, Q, N) predictions, task-major (a copy: one contiguous array per task)
+    mask: np.ndarray | None # (Q, N) bool, or None when every slot is a real candidate
+    rw: np.ndarray # (Q,) request weights summing to 1
+    k: int # cutoff, 1 <= k <= N
+    metric: str # "standard" or "seed"
+    ties: str # "average" or "index"
+    tasks: list[str] # task names
+    n_jobs: int = 1 # threads over blocks of requests
+    block_bytes: int = 2**20 # size of one block's score array; bounds memory and keeps temporaries in cache
+
+    @classmethod
+    def from_predictions(cls,
+                         predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
+                         k: int | None = None, # nDCG cutoff; None = full list
+                         metric: str = "standard", # "standard" or "seed"
+                         *,
+                         ties: str = "average", # tie policy of the rankings
+                         n_jobs: int = 1, # threads over blocks of requests
+                         tasks: Sequence[str] | None = None, # names for an array's columns
+                        ) -> GapEvaluator:
+        "Validate once; copy the predictions task-major"
+        _check_k(k)
+        _check_ties(ties)
+        if metric not in ("standard", "seed"): raise ValueError(f"metric must be 'standard' or 'seed'; got {metric!r}")
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+            raise ValueError(f"n_jobs must be a positive integer; got {n_jobs!r}")
+        ps = _as_set(predictions, tasks)
+        N = ps.values.shape[1]
+        rw = np.asarray(ps.request_weights, dtype=float)
+        return cls(Pt=np.ascontiguousarray(np.moveaxis(ps.values, -1, 0)), mask=None if ps.mask.all() else np.asarray(ps.mask),
+                   rw=rw / rw.sum(), k=N if k is None else min(int(k), N), metric=metric, ties=ties, tasks=list(ps.tasks),
+                   n_jobs=int(n_jobs))
+
+    @property
+    def n_tasks(self) -> int: return self.Pt.shape[0]
+
+# %% ../nbs/02_gap.ipynb #4f8639fd
+def _block_gaps(
+    ev: GapEvaluator, # evaluation data
+    rows: slice, # requests in this block
+    W: np.ndarray, # (B, T) weight vectors
+) -> np.ndarray:
+    "Request-weighted sum over the block of nDCG@k of each task-ignored ranking, (B, T)"
+    S = task_ignored_sums(ev.Pt[:, rows], W, task_major=True)  # (B, T+1, c, N): base, then each task ignored
+    base, ign = S[:, 0], S[:, 1:]
+    if ev.mask is not None:
+        m = ev.mask[rows]
+        base, ign = np.where(m, base, 0.0), np.where(m, ign, -np.inf)  # padding: no gain, ranked last
+    ideal = ideal_dcg_at_k(base, ev.k)  # (B, c): the gains are the base scores, so the ideal is the base ranking
+    if ev.metric == "standard":
+        dcg = dcg_by_scores(base[:, None], ign, ev.k, ties=ev.ties, validate=False)  # (B, T, c)
+    else:  # seed: y_true = gains in ideal order, y_score = gains in ignored order, both indexed by position
+        y_score = np.take_along_axis(base[:, None], top_k_order(ign), axis=-1)
+        dcg = dcg_by_scores(-np.sort(-base, axis=-1)[:, None], y_score, ev.k, ties=ev.ties, validate=False)
+    nd = np.where(ideal[:, None] > 0, dcg / np.where(ideal > 0, ideal, 1.0)[:, None], 1.0)  # nDCG = 1: nothing to rank
+    return np.einsum("btc,c->bt", nd, ev.rw[rows])  # einsum, not BLAS: the same bits on every CPU
+
+def _gaps_batch(
+    ev: GapEvaluator, # evaluation data
+    Wb: np.ndarray, # (B, T) weight vectors
+) -> np.ndarray:
+    "Gaps (B, T) for a batch of weight vectors"
+    T, Q, N = ev.Pt.shape
+    B = len(Wb)
+    chunk = max(1, ev.block_bytes // (8 * B * (T + 1) * N))
+    blocks = [slice(i, i + chunk) for i in range(0, Q, chunk)]
+    f = lambda r: _block_gaps(ev, r, Wb)
+    if ev.n_jobs > 1 and len(blocks) > 1:
+        with ThreadPoolExecutor(min(ev.n_jobs, len(blocks))) as ex: parts = list(ex.map(f, blocks))
+    else: parts = [f(r) for r in blocks]
+    g = np.maximum(1.0 - np.sum(parts, axis=0), 0.0)  # blocks added in order, whichever thread ran them
+    g[Wb == 0] = 0.0  # ignoring a zero weight changes nothing; do not let float rounding claim otherwise
+    return g
+
+def _fractions(g: np.ndarray) -> np.ndarray:
+    "Gaps normalized to sum 1 along the last axis; NaN where every gap is 0"
+    s = g.sum(axis=-1, keepdims=True)
+    return np.where(s > 0, g / np.where(s > 0, s, 1.0), np.nan)
+
+def _blas1():
+    "Single-threaded BLAS for the solvers' own small linear algebra (SLSQP): OpenBLAS threads only contend for cores"
+    return threadpool_limits(limits=1, user_api="blas")
+
+@patch
+def __call__(self: GapEvaluator,
+             W: np.ndarray, # (T,) one weight vector or (B, T) a batch, >= 0; any scale
+            ) -> np.ndarray:
+    "Gaps (T,) for one weight vector, (B, T) for a batch"
+    W = np.asarray(W, dtype=np.float64)
+    one = W.ndim == 1
+    W = np.atleast_2d(W)
+    if W.ndim != 2 or W.shape[1] != self.n_tasks:
+        raise ValueError(f"weights must have shape (T,) or (B, T) with T = {self.n_tasks}; got {W.shape}")
+    if not np.isfinite(W).all() or (W < 0).any(): raise ValueError("weights must be finite and >= 0")
+    g = _gaps_batch(self, W)
+    return g[0] if one else g
+
+@patch
+def fractions(self: GapEvaluator,
+              W: np.ndarray, # (T,) or (B, T) weight vectors
+             ) -> np.ndarray:
+    "Gap fractions (T,) or (B, T), each row summing to 1 (NaN where every gap is 0)"
+    return _fractions(self(W))
+
+# %% ../nbs/02_gap.ipynb #0f13f9bb
 def gaps(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
     weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # value model, dict task -> weight, or array in task order
     k: int | None = None, # nDCG cutoff; None = full list
     metric: str = "standard", # "standard" (item-indexed nDCG) or "seed" (the original scripts' position-indexed variant)
     n_jobs: int = 1, # threads over blocks of requests
+    *,
+    ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
 ) -> np.ndarray:
     "Per-task gap $g_t$: 1 − mean nDCG@k of the ranking that ignores task t, judged by the base scores, (T,)"
     ps = _as_set(predictions, _names(weights))
     w = as_weight_vector(weights, ps.tasks)
-    d = _gap_data(ps, k, metric, n_jobs)
-    with _blas1(): return _gaps_batch(d, w[None])[0]
+    return GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_jobs=n_jobs)(w)
 
 # %% ../nbs/02_gap.ipynb #3927df5d
 def gap_fractions(
@@ -215,9 +210,11 @@ def gap_fractions(
     k: int | None = None, # nDCG cutoff; None = full list
     metric: str = "standard", # "standard" or "seed"
     n_jobs: int = 1, # threads over blocks of requests
+    *,
+    ties: str = "average", # "average" (scikit-learn) or "index"
 ) -> np.ndarray:
     "Gap fractions $f_t = g_t / \\sum_s g_s$, (T,) summing to 1 (NaN, with a warning, when every gap is 0)"
-    g = gaps(predictions, weights, k=k, metric=metric, n_jobs=n_jobs)
+    g = gaps(predictions, weights, k=k, metric=metric, n_jobs=n_jobs, ties=ties)
     if g.sum() <= 0: warnings.warn("every gap is 0 (no task changes the ranking); fractions are undefined", RuntimeWarning, stacklevel=2)
     return _fractions(g)
 
@@ -236,7 +233,10 @@ def _by_task(x, tasks: list[str], what: str) -> np.ndarray:
         raise ValueError(f"{what} has {a.size} value(s) but there are {len(tasks)} tasks {tasks}; give one per task")
     return a.astype(float)
 
-def _check_targets(targets, tasks: list[str]) -> np.ndarray:
+def as_targets(
+    targets: Mapping[str, float] | Sequence[float] | np.ndarray, # {task: fraction} or fractions in task order
+    tasks: list[str], # task order of the predictions
+) -> np.ndarray:
     "Validated target fractions (T,): finite, non-negative, one per task, summing to 1 within 1e-6"
     tau = _by_task(targets, tasks, "targets")
     if not np.isfinite(tau).all(): raise ValueError(f"targets contain NaN or inf: {tau.tolist()}")
@@ -314,6 +314,11 @@ def _make_space(
             for j, bj in enumerate(b): lo[j], hi[j] = _pair(bj, tasks[j], hi[j])
     for j in np.flatnonzero(is_pin):
         if not lo[j] <= pin[j] <= hi[j]: raise ValueError(f"pinned weight of {tasks[j]!r} ({pin[j]:g}) is outside its bounds [{lo[j]:g}, {hi[j]:g}]")
+    for j in np.flatnonzero(tau > 0):  # weight 0 means gap 0: such a target cannot be met
+        if (is_pin[j] and pin[j] == 0) or hi[j] == 0:
+            how = "pinned to 0" if is_pin[j] else "bounded to 0 (upper bound 0)"
+            raise ValueError(f"task {tasks[j]!r} has target {tau[j]:g} but its weight is {how}; a task with weight 0 has gap 0, "
+                             "so its target cannot be met")
     free = ~is_pin & ~((tau == 0) & (lo == 0))
     if not free.any(): raise ValueError("every task is pinned or has target 0; nothing left to tune")
     if not anchored:
@@ -322,28 +327,51 @@ def _make_space(
     return _Space(free=free, fixed=np.where(is_pin, np.nan_to_num(pin), 0.0), lo=lo, hi=hi, anchored=anchored)
 
 # %% ../nbs/02_gap.ipynb #f7d34f42
+class _Deadline:
+    "A solve's wall-clock budget; `passed()` latches once the budget is spent"
+    def __init__(self, seconds: float):
+        self.seconds, self.end, self.hit = float(seconds), time.perf_counter() + float(seconds), False
+
+    def passed(self) -> bool:
+        if not self.hit and time.perf_counter() >= self.end: self.hit = True
+        return self.hit
+
+    @property
+    def message(self) -> str: return f"time limit of {self.seconds:g} s reached"
+
+_CHUNK_SCORES = 1 << 22  # scores per deadline check inside a population: ~4M, one member at 10k x 200 x 8
+
 class _Tracker:
     "Evaluates fractions at full weight vectors, counts evaluations, keeps the best iterate and a trace"
-    def __init__(self, data: _GapData, tau: np.ndarray, tol: float):
-        self.data, self.tau, self.tol = data, tau, tol
+    def __init__(self, ev: GapEvaluator, tau: np.ndarray, tol: float, deadline: _Deadline | None = None):
+        self.ev, self.tau, self.tol, self.deadline = ev, tau, tol, deadline or _Deadline(math.inf)
         self.n_evals, self.best_err, self.best_w, self.rows, self.stage = 0, np.inf, None, [], ""
         self._seen: dict[bytes, tuple[np.ndarray, float]] = {}  # SLSQP re-asks for points it has evaluated
+        T, Q, N = ev.Pt.shape
+        self.chunk = max(1, _CHUNK_SCORES // ((T + 1) * Q * N))  # members evaluated between two deadline checks
 
-    def batch(self, Wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        "Fractions (B, T) and max errors (B,) at weight vectors Wb (B, T)"
-        f = _fractions(_gaps_batch(self.data, Wb))
+    def _eval(self, Wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        f = _fractions(_gaps_batch(self.ev, Wb))
         err = np.where(np.isfinite(f).all(axis=1), np.abs(f - self.tau).max(axis=1, initial=0.0, where=np.isfinite(f)), np.inf)
         self.n_evals += len(Wb)
         j = int(np.argmin(err))
         if err[j] < self.best_err: self.best_err, self.best_w = float(err[j]), Wb[j].copy()
         return f, err
 
+    def batch(self, Wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        "Fractions (B, T) and max errors (B,) at weight vectors Wb (B, T); members past the deadline get NaN / inf"
+        f, err = np.full(Wb.shape, np.nan), np.full(len(Wb), np.inf)
+        for a in range(0, len(Wb), self.chunk):
+            if self.deadline.passed(): break
+            f[a:a + self.chunk], err[a:a + self.chunk] = self._eval(Wb[a:a + self.chunk])
+        return f, err
+
     def __call__(self, w: np.ndarray) -> tuple[np.ndarray, float]:
-        "Fractions (T,) and max error at one weight vector"
+        "Fractions (T,) and max error at one weight vector (always evaluated: callers check the deadline)"
         key = w.tobytes()
         if key not in self._seen:
             if len(self._seen) > 256: self._seen.clear()
-            f, err = self.batch(w[None])
+            f, err = self._eval(w[None])
             self._seen[key] = (f[0], float(err[0]))
         return self._seen[key]
 
@@ -364,6 +392,14 @@ def _scatter(free: np.ndarray, x: np.ndarray, fixed: np.ndarray) -> np.ndarray:
     w = fixed.copy(); w[free] = x
     return w
 
+def _libm(fn, x) -> np.ndarray:
+    "`fn` (math.exp, math.log, ...) applied elementwise through the C library: numpy's own exp/log/pow use SVML on AVX-512"
+    # numpy's transcendental loops change their last bits with the CPU's SIMD level (measured: exp, log2 and power
+    # differ with NPY_DISABLE_CPU_FEATURES=X86_V4); the solvers apply them to a few dozen numbers per step, so the C
+    # library's scalar functions cost nothing and keep the path the same on AVX2 and AVX-512 machines.
+    a = np.asarray(x, dtype=np.float64)
+    return np.array([fn(v) for v in a.ravel().tolist()], dtype=np.float64).reshape(a.shape)
+
 # %% ../nbs/02_gap.ipynb #defe155c
 def _controller(
     tr: _Tracker, sp: _Space, w: np.ndarray, # tracker, search space, feasible start
@@ -375,14 +411,18 @@ def _controller(
     "Multiplicative update w_t <- w_t (tau_t / f_t)^eta on the free tasks; returns the best iterate"
     with _bar(max_iter, progress, "controller") as bar:
         for it in range(max_iter):
+            if tr.deadline.passed(): return tr.best_w, it, f"{tr.deadline.message} after {it} iterations; best iterate kept"
             f, err = tr(w); tr.log(it, err); bar.update(); bar.set_postfix(best=f"{tr.best_err:.2g}")
             if err <= tr.tol: return tr.best_w, it + 1, f"reached tol after {it + 1} iterations"
             if not np.isfinite(err): return tr.best_w, it + 1, "fractions undefined (every gap is 0)"
             r = np.clip(tr.tau / np.maximum(f, 1e-300), 1 / cap, cap)
-            w = sp.project(np.where(sp.free, w * r ** eta, w))
+            w = sp.project(np.where(sp.free, w * _libm(lambda v: math.pow(v, eta), r), w))
     return tr.best_w, max_iter, f"max_iter={max_iter} reached; best iterate kept"
 
 # %% ../nbs/02_gap.ipynb #c4b733cc
+class _OutOfTime(Exception):
+    "Raised inside an objective to stop a SciPy solver at the deadline"
+
 def _slsqp(
     tr: _Tracker, sp: _Space, w: np.ndarray, # tracker, search space, feasible start
     max_iter: int, # SLSQP iterations per start
@@ -397,6 +437,7 @@ def _slsqp(
     F = sp.free
     full = lambda x: sp.project(_scatter(F, x, sp.fixed))
     def obj(x):
+        if tr.deadline.passed(): raise _OutOfTime
         f, err = tr(full(x))
         return float(np.sum((f - tr.tau) ** 2)) if np.isfinite(err) else 4.0
     bnds = [(sp.lo[j], None if np.isinf(sp.hi[j]) else sp.hi[j]) for j in np.flatnonzero(F)]
@@ -408,7 +449,10 @@ def _slsqp(
             def cb(xk):
                 nonlocal n_it
                 n_it += 1; tr.log(n_it, tr(full(xk))[1])
-            res = minimize(obj, x, method="SLSQP", bounds=bnds, constraints=cons, options=opts, callback=cb)
+            try: res = minimize(obj, x, method="SLSQP", bounds=bnds, constraints=cons, options=opts, callback=cb)
+            except _OutOfTime:
+                msgs.append(f"{tr.deadline.message}; best iterate kept")
+                break
             tr(full(res.x)); msgs.append(res.message); bar.update(); bar.set_postfix(best=f"{tr.best_err:.2g}")
             if tr.best_err <= tr.tol: break
             # next start: near the best point, but lifted off zero weights (a multiplicative kick cannot move a zero)
@@ -428,16 +472,17 @@ def _de(
 ) -> tuple[np.ndarray, int, str]:
     "SciPy differential evolution on log-weights of the free tasks; returns the best member seen"
     F = sp.free
-    c = np.log(np.maximum(w[F], 1e-12 * w[F].max()))
-    lo = np.maximum(c - np.log(radius), np.log(np.maximum(sp.lo[F], 1e-300)))
-    hi = np.minimum(c + np.log(radius), np.log(np.maximum(sp.hi[F], 1e-300)))
+    if tr.deadline.passed(): return tr.best_w, 0, f"DE not started: {tr.deadline.message}"
+    c = _libm(math.log, np.maximum(w[F], 1e-12 * w[F].max()))
+    lo = np.maximum(c - math.log(radius), _libm(math.log, np.maximum(sp.lo[F], 1e-300)))
+    hi = np.minimum(c + math.log(radius), _libm(math.log, np.minimum(np.maximum(sp.hi[F], 1e-300), 1e300)))
     c = np.clip(c, lo, hi)
-    def obj(X):  # X: (free, S) population
-        E = np.exp(X.T - (0.0 if sp.anchored else X.max(axis=0)[:, None]))
+    def obj(X):  # X: (free, S) population; members past the deadline score inf
+        E = _libm(math.exp, X.T - (0.0 if sp.anchored else X.max(axis=0)[:, None]))
         Wb = np.stack([sp.project(_scatter(F, e, sp.fixed)) for e in E])  # S tiny projections; the evaluation is batched
         return tr.batch(Wb)[1]
     if F.sum() == 1:  # DE needs two or more dimensions: scan the single free weight instead
-        tr.batch(np.stack([sp.project(_scatter(F, np.exp([x]), sp.fixed)) for x in np.linspace(lo[0], hi[0], 20 * popsize)]))
+        tr.batch(np.stack([sp.project(_scatter(F, np.array([math.exp(x)]), sp.fixed)) for x in np.linspace(lo[0], hi[0], 20 * popsize)]))
         tr.log(it0 + 1, tr.best_err)
         return tr.best_w, 1, f"one free weight: scanned {20 * popsize} values"
     n = 0
@@ -445,10 +490,10 @@ def _de(
         def cb(intermediate_result):
             nonlocal n
             n += 1; tr.log(it0 + n, float(intermediate_result.fun)); bar.update(); bar.set_postfix(best=f"{tr.best_err:.2g}")
-            return tr.best_err <= tr.tol
+            return tr.best_err <= tr.tol or tr.deadline.hit
         res = differential_evolution(obj, list(zip(lo, hi)), x0=c, rng=rng, popsize=popsize, maxiter=max_iter, tol=0.0, atol=0.0,
                                      polish=False, callback=cb, vectorized=True, updating="deferred")
-    return tr.best_w, n, f"DE: {res.message}"
+    return tr.best_w, n, f"DE: {tr.deadline.message} after {n} generations" if tr.deadline.hit else f"DE: {res.message}"
 
 # %% ../nbs/02_gap.ipynb #8c0fd13d
 def _seed_rule(
@@ -461,6 +506,7 @@ def _seed_rule(
     printed = None
     with _bar(max_iter, progress, "seed heuristic") as bar:
         for it in range(max_iter):
+            if tr.deadline.passed(): return w, it, f"{tr.deadline.message} after {it} iterations; returns the last iterate", printed
             f, err = tr(w); tr.log(it, err); bar.update()
             if err <= tr.tol: return w, it + 1, f"reached tol after {it + 1} iterations", f
             printed = f
@@ -469,6 +515,7 @@ def _seed_rule(
 
 # %% ../nbs/02_gap.ipynb #13128655
 _DEFAULT_ITERS = {"controller": 300, "slsqp": 200, "de": 300, "seed": 1000}
+DEFAULT_TIME_LIMIT = 600.0 # seconds a solve may take unless told otherwise (see "Time limits" below)
 
 def _start(sp: _Space, initial, tasks: list[str]) -> np.ndarray:
     "Feasible start: `initial` (pinned units when anchored), else uniform (or the pins' mean) over the tuned tasks"
@@ -486,6 +533,7 @@ def _fallback_de(
     de_kw: dict, # popsize and progress for `_de`
 ) -> tuple[np.ndarray, int, str, str]:
     "Differential evolution from the first stage's best iterate (box radius 10): weights, iterations, message, method label"
+    if tr.deadline.passed(): return tr.best_w, n_iter, f"{first}: {msg}; no DE fallback ({tr.deadline.message})", first
     tr.stage, err1 = "de", tr.best_err
     w, n_de, msg_de = _de(tr, sp, tr.best_w, opts.get("de_max_iter", _DEFAULT_ITERS["de"]), rng,
                           radius=opts.get("radius", 10.0), it0=n_iter, **de_kw)
@@ -508,6 +556,9 @@ def tune_gap_targets(
     options: Mapping[str, Any] | None = None, # extras: cap (controller); n_starts, eps, ftol, fallback ("de" or None) (slsqp); popsize, radius, de_max_iter (de)
     n_jobs: int = 1, # threads over blocks of requests in each evaluation
     progress: bool | None = None, # tqdm bars; None = only for large inputs (>= 2e6 predictions)
+    *,
+    ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
+    time_limit: float | None = None, # wall-clock seconds for the whole solve, every stage; None = DEFAULT_TIME_LIMIT, inf = none
 ) -> TuningResult:
     """Weights whose nDCG-gap fractions hit `targets`; fractions and error are reported at the returned weights.
 
@@ -515,7 +566,12 @@ def tune_gap_targets(
     last bits of `P·w` (and of SciPy's own BLAS calls) differ between CPUs and BLAS kernels, so the same call can
     take another path elsewhere. It therefore restarts (`n_starts`) and, if it still misses `tol`, hands its best
     iterate to differential evolution (`method` of the result: "slsqp→de"); a miss after that is reported as
-    `converged=False` with a `TuningWarning`."""
+    `converged=False` with a `TuningWarning`.
+
+    Every stage stops at `time_limit` (about one evaluation late at most) and the best iterate is returned, with a
+    message saying the limit was hit. Goals that cannot be met for a visible reason (a positive target on a task
+    whose weight is pinned or bounded to 0, or whose predictions are constant within every request) raise a
+    ValueError naming the task before any search."""
     t0 = time.perf_counter()
     methods = ("auto", "controller", "slsqp", "de", "seed")
     if method not in methods: raise ValueError(f"method must be one of {methods}; got {method!r}")
@@ -525,17 +581,24 @@ def tune_gap_targets(
         raise ValueError(f"tol must be a finite number >= 0; got {tol!r}")
     if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
+    limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
+    if isinstance(limit, bool) or not isinstance(limit, (int, float, np.integer, np.floating)) or not limit > 0:
+        raise ValueError(f"time_limit must be a number of seconds > 0 (None = {DEFAULT_TIME_LIMIT:g}, inf = no limit); got {time_limit!r}")
     opts = dict(options or {})
     if opts.get("fallback", "de") not in ("de", None): raise ValueError(f"options['fallback'] must be 'de' or None; got {opts['fallback']!r}")
     ps = _as_set(predictions, _names(targets) or _names(initial))
     tasks = list(ps.tasks)
-    tau = _check_targets(targets, tasks)
+    tau = as_targets(targets, tasks)
     sp = _make_space(tasks, tau, pinned, bounds)
-    data = _gap_data(ps, k, metric, n_jobs)
+    for t in ps.constant_tasks():
+        if tau[tasks.index(t)] > 0:
+            raise ValueError(f"task {t!r} has target {tau[tasks.index(t)]:g} but its predictions are constant within every request, "
+                             "so it changes no ranking (its gap is 0 at any weights); give it target 0 or leave it out")
+    ev = GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_jobs=n_jobs)
     w0 = _start(sp, initial, tasks)
     rng = np.random.default_rng(seed)
     progress = ps.values.size >= 2e6 if progress is None else bool(progress)
-    tr, info = _Tracker(data, tau, tol), {}
+    tr, info = _Tracker(ev, tau, tol, _Deadline(limit)), {}
     de_kw = dict(popsize=opts.get("popsize", 15), progress=progress)
     with _blas1():
         if method in ("auto", "controller"):
@@ -555,8 +618,11 @@ def tune_gap_targets(
         else:
             tr.stage = "seed"
             w, n_iter, msg, info["printed_fractions"] = _seed_rule(tr, sp, w0, max_iter or _DEFAULT_ITERS["seed"], lr=lr, progress=progress)
+        if w is None: w = w0  # the deadline passed before the first evaluation
         weights = w / w.sum()
         f, err = tr(weights)  # the truth: fractions at exactly the weights returned
+    info.update(time_limit=float(limit), time_limit_hit=tr.deadline.hit)
+    if tr.deadline.hit and tr.deadline.message not in msg: msg += f"; {tr.deadline.message}"
     ok = bool(err <= tol)
     if not ok:
         warnings.warn(f"tune_gap_targets({method}): max error {err:.3g} > tol {tol:g} at the returned weights; {msg}", TuningWarning, stacklevel=2)
@@ -583,7 +649,7 @@ def perturbed_starts(
     if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not (np.isfinite(scale) and scale >= 0):
         raise ValueError(f"scale must be a finite number >= 0; got {scale!r}")
     z = np.random.default_rng(seed).standard_normal((int(n), len(w)))
-    return w * np.exp(float(scale) * z)
+    return w * _libm(math.exp, float(scale) * z)  # libm: the same starts on AVX2 and AVX-512 machines
 
 # %% ../nbs/02_gap.ipynb #48f883eb
 def sensitivity(
@@ -595,6 +661,8 @@ def sensitivity(
     what: str = "fractions", # "fractions" or "gaps"
     metric: str = "standard", # "standard" or "seed"
     n_jobs: int = 1, # threads over blocks of requests
+    *,
+    ties: str = "average", # "average" (scikit-learn) or "index"
 ) -> pd.DataFrame:
     "Tidy frame (factor, weight, task, value): each task's gap fraction (or gap) as one task's weight is scaled"
     ps = _as_set(predictions, _names(weights))
@@ -606,26 +674,9 @@ def sensitivity(
         raise ValueError("factors must be a non-empty 1-D array of finite numbers > 0")
     j = ps.tasks.index(task)
     Wb = np.repeat(w[None], len(fac), axis=0); Wb[:, j] *= fac
-    d = _gap_data(ps, k, metric, n_jobs)
-    with _blas1(): g = _gaps_batch(d, Wb)  # every factor in one batched evaluation
+    g = GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_jobs=n_jobs)(Wb)  # every factor in one batched evaluation
     v = _fractions(g) if what == "fractions" else g
     T = len(ps.tasks)
     df = pd.DataFrame({"factor": np.repeat(fac, T), "weight": np.repeat(Wb[:, j], T), "task": np.tile(ps.tasks, len(fac)), "value": v.ravel()})
     df.attrs.update(scaled_task=task, what=what, k=k, metric=metric, base_weight=float(w[j]))
     return df
-
-# %% ../nbs/02_gap.ipynb #f1a84ea4
-def plot_sensitivity(
-    df: pd.DataFrame, # output of `sensitivity`
-    ax: plt.Axes | None = None, # axes to draw on; None = a new small figure
-) -> plt.Axes:
-    "Each task's fraction (or gap) against the scaled task's weight, log x-axis, current weight marked"
-    if ax is None: _, ax = plt.subplots(figsize=(5, 3.2), dpi=72)
-    sns.lineplot(data=df, x="weight", y="value", hue="task", ax=ax, lw=1.5)
-    task, what = df.attrs.get("scaled_task", "?"), df.attrs.get("what", "fractions")
-    if "base_weight" in df.attrs: ax.axvline(df.attrs["base_weight"], color="grey", ls=":", lw=1)
-    ax.set_xscale("log")
-    ax.set(xlabel=f"weight of {task} (value-model units, log scale)", ylabel="gap fraction" if what == "fractions" else "gap (1 − nDCG)",
-           title=f"sensitivity to {task}")
-    ax.legend(fontsize=7, title=None)
-    return ax

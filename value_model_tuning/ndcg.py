@@ -1,4 +1,4 @@
-"""Batched, item-indexed nDCG@k over many requests, plus the seed scripts' position-indexed variant (labelled, for reproduction only).
+"""Batched, item-indexed nDCG@k over many requests (tied scores share their positions, as in scikit-learn), plus the seed scripts' position-indexed variant (labelled, for reproduction only).
 
 Docs: https://vmt-dev.github.io/value_model_tuning/ndcg.html.md"""
 
@@ -15,12 +15,26 @@ from functools import lru_cache
 import numpy as np
 
 # %% auto #0
-__all__ = ['discounts', 'top_k_order', 'dcg_at_k', 'ideal_dcg_at_k', 'ndcg_at_k', 'mean_ndcg']
+__all__ = ['TIES', 'discounts', 'top_k_order', 'dcg_at_k', 'ideal_dcg_at_k', 'ndcg_at_k', 'mean_ndcg', 'dcg_by_scores']
 
 # %% ../nbs/00_ndcg.ipynb #eaa75e96
+def _log2_ieee(
+    x: np.ndarray, # positive floats
+) -> np.ndarray:
+    "log2 from IEEE arithmetic alone (frexp, +, ×, ÷): the same bits on every CPU, numpy build and libm"
+    # numpy's log2 uses SVML on AVX-512 machines and the C library elsewhere, and glibc's log2 picks an FMA or a
+    # non-FMA variant by CPU: three answers that differ in the last bit for about 20% of integers (measured).
+    m, e = np.frexp(np.asarray(x, dtype=np.float64))  # x = m·2^e, m in [0.5, 1), both exact
+    low = m < math.sqrt(0.5)
+    m, e = np.where(low, 2.0 * m, m), np.where(low, e - 1, e).astype(np.float64)  # m in [0.707, 1.414)
+    z = (m - 1.0) / (m + 1.0)  # |z| <= 0.172, so 15 terms of ln m = 2 atanh z reach double precision
+    z2, acc = z * z, np.zeros_like(z)
+    for j in range(14, -1, -1): acc = acc * z2 + 1.0 / (2 * j + 1)
+    return e + 2.0 * z * acc / math.log(2.0)
+
 def discounts(n: int) -> np.ndarray:
     "Position discounts $1/\\log_2(r+1)$ for ranks $r = 1..n$"
-    return 1.0 / np.log2(np.arange(2, n + 2, dtype=np.float64))
+    return 1.0 / _log2_ieee(np.arange(2, n + 2, dtype=np.float64))
 
 # %% ../nbs/00_ndcg.ipynb #84cf7a96
 @lru_cache(maxsize=64)
@@ -37,16 +51,29 @@ def _worst_first_discounts(k: int) -> np.ndarray:
     d.flags.writeable = False
     return d
 
+@lru_cache(maxsize=64)
+def _cumulative_discounts(
+    k: int, # cutoff: positions past k carry no discount
+    w: int, # window length (positions)
+    worst_first: bool = False, # positions laid out worst-to-best (the fast kernel's order), else best first
+) -> np.ndarray:
+    "Read-only (w+1,) prefix sums of the window's discounts: entry j = discount mass of its first j positions"
+    d = np.zeros(w)
+    d[:min(k, w)] = discounts(min(k, w))
+    c = np.concatenate([[0.0], np.cumsum(d[::-1] if worst_first else d)])
+    c.flags.writeable = False
+    return c
+
 # %% ../nbs/00_ndcg.ipynb #165f517f
 def _rowdot(
-    a: np.ndarray, # (..., k) values, e.g. gains in rank order
+    a: np.ndarray, # (m, k) values in rank order, or (m, k, E) for E gain columns at once
     w: np.ndarray, # (k,) weights, e.g. discounts
 ) -> np.ndarray:
-    "Row-wise dot products `a @ w`, without BLAS"
-    # OpenBLAS runs matrix-vector products above ~9k entries on its own threads, which then compete with
-    # ours and stall badly on a busy machine (measured: 15 ms instead of 1.2 ms for 10k x 200);
-    # numpy's vecdot computes one short dot product per row on the calling thread.
-    return np.vecdot(a, w) if hasattr(np, "vecdot") else np.einsum("...j,j->...", a, w)
+    "Dot products along the position axis, (m,) or (m, E), without BLAS: the same bits on every CPU"
+    # np.vecdot and `@` call BLAS (ddot/gemv), and OpenBLAS's SkylakeX, Haswell, Sandybridge and Prescott kernels
+    # each sum in their own order: four different last bits for the same call (measured). einsum's own loop
+    # sums in one fixed order on every CPU, and it stays on the calling thread.
+    return np.einsum("mk,k->m", a, w) if a.ndim == 2 else np.einsum("mke,k->me", a, w)
 
 # %% ../nbs/00_ndcg.ipynb #7d0c91f5
 def _as_2d(x: np.ndarray, name: str) -> np.ndarray:
@@ -61,6 +88,11 @@ def _check_k(k: int | None) -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise ValueError(f"k must be a positive integer or None; got {k!r}")
     if k < 1: raise ValueError(f"k must be >= 1 (or None for the full list); got {k}")
+
+TIES = ("average", "index") # tie policies: scikit-learn's group average (default), or ascending item index
+
+def _check_ties(ties: str) -> None:
+    if ties not in TIES: raise ValueError(f"ties must be 'average' or 'index'; got {ties!r}")
 
 # %% ../nbs/00_ndcg.ipynb #70bc607c
 _MAGNITUDE = np.int64(0x7FFF_FFFF_FFFF_FFFF)  # all bits but the sign
@@ -108,7 +140,7 @@ def _crowded_rows(
     top: np.ndarray, # (m, k) ascending keys from `_top_keys`
     below: np.ndarray | None, # (m,) best key below the cutoff, or None when k = n
     n: int, # row length the keys were built for
-    ranked_gains: np.ndarray | None = None, # (m, k) gains in key order: only runs mixing gains count
+    ranked_gains: np.ndarray | None = None, # (m, k) or (m, k, E) gains in key order: only runs mixing gains count
 ) -> np.ndarray:
     "Rows where keys with equal high bits sit next to each other in the top k (mixing gains) or across the cutoff"
     b = _index_bits(n)[0]
@@ -117,7 +149,8 @@ def _crowded_rows(
     if not same.any(): rows = np.zeros(len(top), bool)  # the common case: one cheap pass over `same`
     else:
         if ranked_gains is not None:  # an arbitrary order of equal gains cannot change DCG
-            same &= ranked_gains[:, 1:] != ranked_gains[:, :-1]
+            differ = ranked_gains[:, 1:] != ranked_gains[:, :-1]
+            same &= differ if differ.ndim == 2 else differ.any(axis=-1)
         rows = same.any(axis=-1)
     if below is not None: rows |= (below >> b) == high[:, 0]
     return rows
@@ -223,35 +256,103 @@ def ideal_dcg_at_k(
     return _ideal_dcg(g.reshape(-1, n), k).reshape(g.shape[:-1])
 
 # %% ../nbs/00_ndcg.ipynb #3d095912
-def _dcg_stable(
-    g: np.ndarray, # (m, n) gains
+def _gather(
+    g: np.ndarray, # (mg, n) gains, or (mg, n, E) for E gain columns
+    grow: np.ndarray | None, # (m,) gain row of each score row; None = row r reads gain row r
+    items: np.ndarray, # (m, w) item indices
+) -> np.ndarray:
+    "Gains of `items`, row r read from gain row `grow[r]`: (m, w) or (m, w, E)"
+    n = g.shape[1]
+    flat = items + ((np.arange(len(items)) if grow is None else grow) * n)[:, None]
+    return np.take(g.reshape(-1), flat) if g.ndim == 2 else np.take(g.reshape(-1, g.shape[2]), flat, axis=0)
+
+def _tied_dcg(
+    ranked: np.ndarray, # (r, w) or (r, w, E) gains in rank order (either direction, matching `sr` and `cum`)
+    sr: np.ndarray, # (r, w) exact scores in the same order
+    cum: np.ndarray, # (w+1,) prefix sums of the positions' discounts in that order (`_cumulative_discounts`)
+    extra_n: np.ndarray | None = None, # (r,) tied items past the window that belong to the group at its first position
+    extra_g: np.ndarray | None = None, # (r,) or (r, E) the gain those items carry in total
+) -> np.ndarray:
+    "DCG with every group of exactly equal scores sharing its positions' discounts equally, (r,) or (r, E)"
+    r, w = sr.shape
+    new = np.ones((r, w), bool)
+    np.not_equal(sr[:, 1:], sr[:, :-1], out=new[:, 1:])
+    starts = np.flatnonzero(new)  # group starts, flattened; every row starts one
+    per_row = new.sum(axis=1)
+    first = np.cumsum(per_row) - per_row  # each row's first group
+    size = np.diff(starts, append=r * w)
+    at = starts - np.repeat(np.arange(0, r * w, w), per_row)  # where each group starts within its row
+    mean_d = (cum[at + size] - cum[at]) / size
+    if extra_n is not None: mean_d[first] = (cum[at[first] + size[first]] - cum[at[first]]) / (size[first] + extra_n)
+    out = np.einsum("rw,rw->r" if ranked.ndim == 2 else "rwe,rw->re", ranked, np.repeat(mean_d, size).reshape(r, w))
+    if extra_n is not None: out += extra_g * (mean_d[first] if out.ndim == 1 else mean_d[first, None])
+    return out
+
+def _dcg_reference(
+    g: np.ndarray, # (mg, n) or (mg, n, E) gains
     s: np.ndarray, # (m, n) scores
     k: int, # 1 <= k <= n
+    ties: str = "average", # "average" or "index"
+    grow: np.ndarray | None = None, # (m,) gain row of each score row; None = the same row
 ) -> np.ndarray:
-    "DCG@k of the ranking by `s` (ties by lower index) via a stable full sort: the reference"
-    m, n = s.shape
-    order = np.argsort(-s, axis=-1, kind="stable")[:, :k]
-    order += np.arange(0, m * n, n)[:, None]  # flat indices: np.take is cheaper than take_along_axis
-    return _rowdot(np.take(g, order), _best_first_discounts(k))
+    "DCG@k of the ranking by `s` under the tie policy, via one stable full sort per row: the reference"
+    order = np.argsort(-s, axis=-1, kind="stable")
+    ranked = _gather(g, grow, order)
+    if ties == "index": return _rowdot(ranked[:, :k], _best_first_discounts(k))
+    return _tied_dcg(ranked, np.take_along_axis(s, order, axis=-1), _cumulative_discounts(k, s.shape[1]))
 
 # %% ../nbs/00_ndcg.ipynb #3687f92f
+def _cutoff_ties(
+    g: np.ndarray, s: np.ndarray, # gains (mg, n[, E]) and scores (m, n) of the whole batch
+    rows: np.ndarray, grows: np.ndarray, # flagged score rows and their gain rows
+    top_items: np.ndarray, # (r, k) their top-k item indices
+    thr: np.ndarray, # (r,) exact score of each row's k-th item
+    high: np.ndarray, # (r,) its key's high bits
+    b: int, # index bits of the keys
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Items below the cutoff tied with the k-th: (count (r,), summed gains (r,) or (r, E), near tie there (r,) bool)"
+    sr = s[rows]
+    eq = sr == thr[:, None]
+    near = ((_score_keys(sr) >> b) == high[:, None]) & ~eq  # same key bits, different score: order unknown
+    np.put_along_axis(eq, top_items, False, axis=1)  # only the tied items below the cutoff
+    gr = g[grows]
+    gsum = np.einsum("rn,rn->r" if g.ndim == 2 else "rne,rn->re", gr, eq)
+    return eq.sum(axis=1).astype(np.float64), gsum, near.any(axis=1)
+
 def _dcg_by_keys(
-    g: np.ndarray, # (m, n) C-contiguous gains
+    g: np.ndarray, # (mg, n) C-contiguous gains, or (mg, n, E)
     s: np.ndarray, # (m, n) C-contiguous scores, no NaN
     k: int, # 1 <= k <= n
+    ties: str = "average", # "average" or "index"
+    grow: np.ndarray | None = None, # (m,) gain row of each score row; None = the same row
 ) -> np.ndarray:
-    "DCG@k of the ranking by `s` (ties by lower index), via packed-key sorting; near ties redone stably"
+    "DCG@k of the ranking by `s` via packed-key sorting; rows with ties or near ties settled exactly"
     m, n = s.shape
     top, below = _top_keys(s, k)
-    low = _index_bits(n)[1]
-    flat = top & low
-    np.subtract((np.arange(m) * n + low)[:, None], flat, out=flat)  # row * n + item, item = low - code
-    ranked = np.take(g, flat)  # gains worst-to-best
+    b, low, _ = _index_bits(n)
+    items = low - (top & low)  # worst-to-best item indices
+    ranked = _gather(g, grow, items)
     dcg = _rowdot(ranked, _worst_first_discounts(k))
     rows = np.flatnonzero(_crowded_rows(top, below, n, ranked))
-    if rows.size:
-        rows = rows[_near_tie_rows(s[rows])]
-        if rows.size: dcg[rows] = _dcg_stable(g[rows], s[rows], k)
+    if not rows.size: return dcg  # the common case on continuous scores
+    grows = rows if grow is None else grow[rows]
+    sr = np.take(s.reshape(-1), items[rows] + (rows * n)[:, None])  # exact scores, worst to best
+    bad = (sr[:, 1:] < sr[:, :-1]).any(axis=1)  # a near tie the keys put in the wrong order
+    extra_n = extra_g = None
+    if below is not None:
+        high = top[rows, 0] >> b
+        cross = np.flatnonzero(((below[rows] >> b) == high) & ~bad)  # equal key bits on both sides of the cutoff
+        if cross.size:
+            c_n, c_g, near = _cutoff_ties(g, s, rows[cross], grows[cross], items[rows[cross]], sr[cross, 0], high[cross], b)
+            bad[cross[near]] = True
+            extra_n, extra_g = np.zeros(len(rows)), np.zeros((len(rows),) + g.shape[2:])
+            extra_n[cross], extra_g[cross] = c_n, c_g
+    if ties == "average":
+        ok = ~bad
+        val = _tied_dcg(ranked[rows[ok]], sr[ok], _cumulative_discounts(k, k, True),
+                        None if extra_n is None else extra_n[ok], None if extra_g is None else extra_g[ok])
+        dcg[rows[ok]] = val
+    if bad.any(): dcg[rows[bad]] = _dcg_reference(g, s[rows[bad]], k, ties, grows[bad])
     return dcg
 
 # %% ../nbs/00_ndcg.ipynb #5e699a6b
@@ -279,6 +380,7 @@ def _ndcg_rows(
     chunk_rows: int, # rows per cache-sized chunk
     dcg_fn=None, # DCG kernel; None = `_dcg_by_keys`
     check: bool = False, # validate values chunk by chunk (see `ndcg_at_k`)
+    ties: str = "average", # tie policy
 ) -> None:
     "Fill `out` with nDCG@k row by row, one chunk at a time"
     dcg_fn = dcg_fn or _dcg_by_keys
@@ -287,7 +389,7 @@ def _ndcg_rows(
         if check:
             _check_values(gc, "gains", nonneg=True)
             _check_values(sc, "scores", nonneg=False)
-        dcg, idcg = dcg_fn(gc, sc, k), _ideal_dcg(gc, k)
+        dcg, idcg = dcg_fn(gc, sc, k, ties), _ideal_dcg(gc, k)
         oc[:] = 1.0  # nDCG := 1 when the ideal DCG is 0
         np.divide(dcg, idcg, out=oc, where=idcg > 0)
 
@@ -300,25 +402,26 @@ def _ndcg_batched(
     n_threads: int | None = None, # None = up to _MAX_THREADS when the batch is large enough
     small: int | None = None, # batches with fewer entries use the plain stable sort; None = _SMALL_ELEMS
     check: bool = False, # validate values chunk by chunk, while each chunk is in cache
+    ties: str = "average", # tie policy
 ) -> np.ndarray:
     "nDCG@k per row of a validated batch, in cache-sized chunks, on up to `n_threads` threads"
     q, n = s.shape
     k = n if k is None else min(int(k), n)
     out = np.empty(q)
     if q * n < (_SMALL_ELEMS if small is None else small):
-        _ndcg_rows(g, s, k, out, max(q, 1), _dcg_stable, check)
+        _ndcg_rows(g, s, k, out, max(q, 1), _dcg_reference, check, ties)
         return out
     if n_threads is None: n_threads = _MAX_THREADS if q * n >= _MIN_THREADED_ELEMS else 1
     rows = chunk_rows or max(1, (_CHUNK_ELEMS if n_threads == 1 else _THREADED_CHUNK_ELEMS) // n)
     n_chunks = -(-q // rows)
     threads = max(1, min(n_threads, n_chunks))
     if threads == 1:
-        _ndcg_rows(g, s, k, out, rows, check=check)
+        _ndcg_rows(g, s, k, out, rows, check=check, ties=ties)
         return out
     # contiguous blocks of whole chunks, one per thread; the calling thread works on the first
     edges = [min(q, rows * (n_chunks * t // threads)) for t in range(threads + 1)]
     blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
-    work = lambda b: _ndcg_rows(g[b], s[b], k, out[b], rows, check=check)
+    work = lambda b: _ndcg_rows(g[b], s[b], k, out[b], rows, check=check, ties=ties)
     futures = [_thread_pool().submit(work, b) for b in blocks[1:]]
     work(blocks[0])
     for f in futures: f.result()
@@ -326,7 +429,7 @@ def _ndcg_batched(
 
 # %% ../nbs/00_ndcg.ipynb #9b63cb7d
 def _seed_inputs(g: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "The seed scripts' position-indexed vectors: y_true = gains in ideal order, y_score = gains in score order"
+    "The seed scripts' position-indexed vectors: y_true = gains in ideal order, y_score = gains in score order (ties by index)"
     y_true = np.ascontiguousarray(np.sort(g, axis=-1)[:, ::-1])
     y_score = np.take_along_axis(g, top_k_order(s), axis=-1)
     return y_true, y_score
@@ -338,9 +441,12 @@ def ndcg_at_k(
     k: int | None = None, # cutoff; None = full list
     mask: np.ndarray | None = None, # same shape, bool; False marks padding in ragged requests
     metric: str = "standard", # "standard", or "seed" = the original scripts' position-indexed variant
+    *,
+    ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
 ) -> float | np.ndarray:
     "nDCG@k of the ranking by `scores` under `gains`: a float for 1-D input, else one value per request"
     _check_k(k)
+    _check_ties(ties)
     if metric not in ("standard", "seed"):
         raise ValueError(f"metric must be 'standard' or 'seed'; got {metric!r}")
     # Plain calls check values chunk by chunk inside the kernels, where each check reads data that is about
@@ -348,7 +454,7 @@ def ndcg_at_k(
     per_chunk = mask is None and metric == "standard"
     g, s, one = _prepare(gains, scores, mask, check_values=not per_chunk)
     if metric == "seed": g, s = _seed_inputs(g, s)
-    out = _ndcg_batched(g, s, k, check=per_chunk)
+    out = _ndcg_batched(g, s, k, check=per_chunk, ties=ties)
     return float(out[0]) if one else out
 
 # %% ../nbs/00_ndcg.ipynb #0cfc56a7
@@ -359,13 +465,49 @@ def mean_ndcg(
     mask: np.ndarray | None = None, # (Q, N) bool, False = padding
     weights: np.ndarray | None = None, # (Q,) non-negative request weights; None = uniform
     metric: str = "standard", # "standard" or "seed"
+    *,
+    ties: str = "average", # "average" (scikit-learn) or "index"
 ) -> float:
     "Mean (optionally weighted) nDCG@k over requests"
-    per = np.atleast_1d(ndcg_at_k(gains, scores, k=k, mask=mask, metric=metric))
+    per = np.atleast_1d(ndcg_at_k(gains, scores, k=k, mask=mask, metric=metric, ties=ties))
     if per.size == 0: raise ValueError("no requests to average over (Q = 0)")
     if weights is None: return float(per.mean())
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != per.shape: raise ValueError(f"weights must have shape {per.shape}; got {w.shape}")
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
         raise ValueError("weights must be finite, >= 0 and not all zero")
-    return float(per @ w / w.sum())
+    return float(np.einsum("q,q->", per, w) / w.sum())  # no BLAS: the same bits on every CPU
+
+# %% ../nbs/00_ndcg.ipynb #4b0983ac
+def dcg_by_scores(
+    gains: np.ndarray, # (..., N) gains >= 0 (or (..., N, E), see `columns`); leading axes broadcast with `scores`'
+    scores: np.ndarray, # (..., N): one ranking per row, by descending score
+    k: int | None = None, # cutoff; None = full list
+    *,
+    ties: str = "average", # "average" (scikit-learn) or "index"
+    columns: bool = False, # True: the last axis of `gains` holds E gain columns per item, scored against one ranking
+    validate: bool = True, # check for NaN/inf and negative gains (callers that validated once pass False)
+) -> np.ndarray:
+    "DCG@k of the ranking by each row of `scores` under the broadcast `gains`: shape (...) or (..., E)"
+    _check_k(k)
+    _check_ties(ties)
+    s, g = np.asarray(scores, dtype=np.float64), np.asarray(gains, dtype=np.float64)
+    n = s.shape[-1]
+    glead, tail = (g.shape[:-2], g.shape[-1:]) if columns else (g.shape[:-1], ())
+    if g.shape[len(glead)] != n: raise ValueError(f"gains have {g.shape[len(glead)]} items per row but scores have {n}")
+    lead = np.broadcast_shapes(s.shape[:-1], glead)
+    s2 = np.ascontiguousarray(np.broadcast_to(s, lead + (n,)).reshape(-1, n))
+    g2 = np.ascontiguousarray(g.reshape((-1, n) + tail))
+    grow = None if glead == lead else np.broadcast_to(np.arange(len(g2)).reshape(glead), lead).ravel()
+    if validate and s2.size:
+        _check_values(g2, "gains", nonneg=True)
+        _check_values(s2, "scores", nonneg=False)
+    out = np.empty((len(s2),) + tail)
+    if n == 0 or not len(s2): return out.reshape(lead + tail)
+    kk = n if k is None else min(int(k), n)
+    fn = _dcg_reference if s2.size < _SMALL_ELEMS else _dcg_by_keys
+    step = max(1, _CHUNK_ELEMS // n)
+    for a in range(0, len(s2), step):
+        rows = slice(a, a + step)
+        out[rows] = fn(g2, s2[rows], kk, ties, np.arange(a, min(a + step, len(s2))) if grow is None else grow[rows])
+    return out.reshape(lead + tail)

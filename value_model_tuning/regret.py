@@ -7,26 +7,24 @@ Docs: https://vmt-dev.github.io/value_model_tuning/regret.html.md"""
 # %% ../nbs/03_regret.ipynb #e6578398
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy.optimize import differential_evolution, minimize
-from scipy.stats import qmc
 from tqdm.auto import tqdm
 
-from .gap import TuningResult, TuningWarning
-from .ndcg import _check_k, discounts, ideal_dcg_at_k, top_k_order
-from .value_model import PredictionSet, as_prediction_set, as_weight_vector
+from .gap import DEFAULT_TIME_LIMIT, TuningResult, TuningWarning, _Deadline, _libm, _OutOfTime
+from .ndcg import _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
+from .value_model import PredictionSet, as_prediction_set, as_weight_vector, task_sum
 
 # %% auto #0
-__all__ = ['RegretEvaluator', 'regrets', 'as_importances', 'guardrail_bounds', 'seed_regret_rule', 'plot_seed_rule',
-           'minimize_regret', 'simplex_points', 'non_dominated', 'pareto_front', 'plot_pareto', 'regret_sensitivity',
-           'plot_regret_sensitivity']
+__all__ = ['RegretEvaluator', 'regrets', 'as_importances', 'guardrail_bounds', 'seed_regret_rule', 'minimize_regret',
+           'simplex_points', 'non_dominated', 'pareto_front', 'regret_sensitivity']
 
 # %% ../nbs/03_regret.ipynb #1883df06
 def _unit_request_weights(ps: PredictionSet) -> np.ndarray:
@@ -49,6 +47,7 @@ class RegretEvaluator:
     metric: str = "standard" # "standard", or "seed" = the seed scripts' position-indexed nDCG
     ideal: np.ndarray | None = None # (Q, N, T) each task's gains sorted descending (needed by metric="seed")
     block: int = 2**21 # max elements of one (candidates x requests x items x tasks) block
+    ties: str = "average" # tie policy of the blended ranking: "average" (scikit-learn) or "index"
 
     @classmethod
     def from_predictions(cls,
@@ -56,9 +55,12 @@ class RegretEvaluator:
                          k: int | None = None, # nDCG cutoff; None = full list
                          metric: str = "standard", # "standard" or "seed"
                          tasks: list[str] | None = None, # task names for a bare array
+                         *,
+                         ties: str = "average", # "average" (scikit-learn) or "index"
                         ) -> RegretEvaluator:
         "Validate the predictions once and precompute each task's ideal DCG (and ideal order, for the seed metric)"
         _check_k(k)
+        _check_ties(ties)
         if metric not in ("standard", "seed"):
             raise ValueError(f"metric must be 'standard' or 'seed'; got {metric!r}")
         ps = as_prediction_set(predictions, tasks)
@@ -70,29 +72,33 @@ class RegretEvaluator:
         q, n, t = vals.shape
         idcg = ideal_dcg_at_k(np.moveaxis(vals, 2, 1).reshape(q * t, n), k).reshape(q, t)
         ideal = -np.sort(-vals, axis=1) if metric == "seed" else None
-        return cls(vals, mask, _unit_request_weights(ps), idcg, list(ps.tasks), k, metric, ideal)
+        return cls(vals, mask, _unit_request_weights(ps), idcg, list(ps.tasks), k, metric, ideal, ties=ties)
 
     @property
     def n_tasks(self) -> int: return self.values.shape[2]
 
+    @property
+    def Pt(self) -> np.ndarray:
+        "Task-major copy (T, Q, N) of the predictions (made once, on first use): each task contiguous, for the scores"
+        if "_Pt" not in self.__dict__: object.__setattr__(self, "_Pt", np.ascontiguousarray(np.moveaxis(self.values, -1, 0)))
+        return self.__dict__["_Pt"]
+
     def _block_regrets(self, W: np.ndarray, q0: int, q1: int) -> np.ndarray:
         "Request-weighted regret sums (S, T) of the requests q0:q1 for weight rows W (S, T)"
         P = self.values[q0:q1]
-        s = np.einsum("qnt,st->sqn", P, W)
+        s = task_sum(self.Pt[:, q0:q1], W, task_major=True)  # (S, q, N), the same bits wherever an item sits
         m = None if self.mask is None else self.mask[q0:q1]
         if m is not None: s = np.where(m, s, -np.inf)  # padding ranks last and carries no gain
-        qi = np.arange(q1 - q0)[None, :, None]
+        kk = P.shape[1] if self.k is None else min(self.k, P.shape[1])
         if self.metric == "seed":
             # The seed ranks *positions* by each task's gains read off in blended order and scores them with
-            # the ideal-sorted gains: nDCG of the inverse permutation (SPEC A.2), same stable tie policy as
-            # ndcg_at_k(metric="seed"), but one batched argsort over every task instead of T calls.
-            Y = P[qi, top_k_order(s)]  # (S, q, N, T)
-            kk = Y.shape[2] if self.k is None else min(self.k, Y.shape[2])
-            pos = np.argsort(-Y, axis=2, kind="stable")[:, :, :kk]
-            dcg = np.einsum("sqkt,k->sqt", np.take_along_axis(self.ideal[q0:q1][None], pos, axis=2), discounts(kk))
-        else:
-            order = top_k_order(s, self.k)  # (S, q, k): one ranking serves every task
-            dcg = np.einsum("sqkt,k->sqt", P[qi, order], discounts(order.shape[-1]))
+            # the ideal-sorted gains: nDCG of the inverse permutation (SPEC A.2), as ndcg_at_k(metric="seed"),
+            # but all tasks in one batched call.
+            qi = np.arange(q1 - q0)[None, :, None]
+            Y = np.moveaxis(P[qi, top_k_order(s)], -1, -2)  # (S, q, T, N): task t's gains in blended order
+            dcg = dcg_by_scores(np.moveaxis(self.ideal[q0:q1], -1, -2), Y, kk, ties=self.ties, validate=False)
+        else:  # one ranking per (weight vector, request) serves every task's gain column
+            dcg = dcg_by_scores(P, s, kk, ties=self.ties, columns=True, validate=False)  # (S, q, T)
         idcg = self.idcg[q0:q1]
         nd = np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 1.0)
         return np.einsum("sqt,q->st", 1.0 - nd, self.request_weights[q0:q1])
@@ -124,9 +130,11 @@ def regrets(
     k: int | None = None, # nDCG cutoff; None = full list
     metric: str = "standard", # "standard", or "seed" for reproducing the seed scripts
     tasks: list[str] | None = None, # task names for a bare array
+    *,
+    ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
 ) -> np.ndarray:
     "Per-task regrets $\\rho_t = 1 - $ nDCG@k of the ranking by $Pw$ under task $t$'s predictions, shape (T,)"
-    ev = RegretEvaluator.from_predictions(predictions, k=k, metric=metric, tasks=tasks)
+    ev = RegretEvaluator.from_predictions(predictions, k=k, metric=metric, tasks=tasks, ties=ties)
     return ev(as_weight_vector(weights, ev.tasks))
 
 # %% ../nbs/03_regret.ipynb #503debaa
@@ -167,6 +175,10 @@ def guardrail_bounds(
     return b
 
 # %% ../nbs/03_regret.ipynb #e8f24bb8
+def _weighted(a: np.ndarray, r: np.ndarray) -> float:
+    "Importance-weighted regret $\\alpha \\cdot \\rho$ (einsum, not BLAS: the same bits on every CPU)"
+    return float(np.einsum("t,t->", a, r))
+
 def _scaled_weights(w: np.ndarray, tasks: list[str], like) -> dict | None:
     "Simplex weights rescaled to the total of the value model / dict `like` (None when `like` has no scale)"
     if like is None or isinstance(like, np.ndarray) or isinstance(like, (list, tuple)): return None
@@ -185,50 +197,42 @@ def seed_regret_rule(
     tol: float = 1e-9, # `converged` = the last update moved no weight by more than this (a fixed point)
     record_every: int | None = None, # history stride; None = about 300 rows
     tasks: list[str] | None = None, # task names for a bare array
+    *,
+    ties: str = "average", # tie policy of the rankings
+    time_limit: float = math.inf, # wall-clock seconds; the rule stops early (not a fixed point) when they run out
 ) -> TuningResult:
     "The seed scripts' multiplicative regret rule $w_t \\leftarrow w_t(1 + \\mathrm{lr}\\,\\alpha_t\\rho_t)$, run as published"
     t0 = time.perf_counter()
-    ev = RegretEvaluator.from_predictions(predictions, k=k, metric=metric, tasks=tasks)
+    deadline = _Deadline(time_limit)
+    ev = RegretEvaluator.from_predictions(predictions, k=k, metric=metric, tasks=tasks, ties=ties)
     a = as_importances(importances, ev.tasks)
     T = ev.n_tasks
     w = np.full(T, 1.0 / T) if initial is None else as_weight_vector(initial, ev.tasks)
     w = w / w.sum()
     stride = record_every or max(1, max_iter // 300)
-    rows, step, r = [], np.inf, ev(w)
+    rows, step, r, done = [], np.inf, ev(w), max_iter
     for it in range(1, max_iter + 1):
+        if deadline.passed():
+            done = it - 1
+            break
         printed = r  # what the seed printed: regrets of the iterate *before* its last update
         new = w * (1.0 + lr * a * r)
         new /= new.sum()
         step, w = np.abs(new - w).max(), new
         r = ev(w)
-        if it % stride == 0 or it == max_iter: rows.append((it, float(a @ r), *w))
+        if it % stride == 0 or it == max_iter: rows.append((it, _weighted(a, r), *w))
     hist = pd.DataFrame(rows, columns=["iteration", "objective", *[f"w[{t}]" for t in ev.tasks]])
     dropped = [t for t, v in zip(ev.tasks, w) if v < 1e-6]
-    conv = bool(step <= tol)
-    msg = (f"seed rule, {max_iter} iterations, lr={lr}, metric={metric!r}: "
+    conv = bool(step <= tol) and not deadline.hit
+    msg = (f"seed rule, {done} iterations, lr={lr}, metric={metric!r}: "
            + ("fixed point reached" if conv else f"still moving (last max |dw| = {step:.2g})")
-           + (f"; tasks dropped (weight < 1e-6): {dropped}" if dropped else ""))
+           + (f"; tasks dropped (weight < 1e-6): {dropped}" if dropped else "")
+           + (f"; {deadline.message}" if deadline.hit else ""))
     return TuningResult(weights=w, tasks=ev.tasks, method="seed", converged=conv, targets=a, max_error=0.0,
-                        tol=tol, n_evals=max_iter + 1, n_iter=max_iter, seconds=time.perf_counter() - t0,
-                        history=hist, message=msg, regrets=r, objective=float(a @ r),
+                        tol=tol, n_evals=done + 1, n_iter=done, seconds=time.perf_counter() - t0,
+                        history=hist, message=msg, regrets=r, objective=_weighted(a, r),
                         scaled_weights=_scaled_weights(w, ev.tasks, initial),
                         info={"printed_regrets": printed, "metric": metric, "lr": lr, "dropped": dropped})
-
-# %% ../nbs/03_regret.ipynb #0306039e
-def plot_seed_rule(
-    result: TuningResult, # from `seed_regret_rule` (its history holds the weights)
-    ax=None, # matplotlib Axes; None = a new figure
-    mark: int | None = 3000, # draw a vertical line at this iteration (the published run length)
-):
-    "Weights of each task vs iteration (log scale) of a seed-rule run"
-    if ax is None: _, ax = plt.subplots(figsize=(6, 3.2), dpi=72)
-    h = result.history
-    for t in result.tasks: ax.plot(h["iteration"], h[f"w[{t}]"], label=t)
-    if mark is not None: ax.axvline(mark, color="grey", ls=":", lw=1)
-    ax.set(xscale="log", xlabel="iteration (log scale)", ylabel="weight (simplex, sum 1)",
-           title="seed regret rule: weights vs iteration")
-    ax.legend(fontsize=7, ncol=2)
-    return ax
 
 # %% ../nbs/03_regret.ipynb #091af8d4
 def _regret_anchors(T: int, initial: np.ndarray | None) -> np.ndarray:
@@ -241,7 +245,7 @@ def _regret_anchors(T: int, initial: np.ndarray | None) -> np.ndarray:
 def _penalized(R: np.ndarray, a: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     "Objective $\\alpha\\cdot\\rho$ where feasible, else 2 + total guardrail violation (feasibility first)"
     viol = np.maximum(R - bounds, 0.0).sum(-1)
-    return np.where(viol > 0, 2.0 + viol, R @ a)
+    return np.where(viol > 0, 2.0 + viol, np.einsum("st,t->s", R, a))
 
 # %% ../nbs/03_regret.ipynb #37ac547b
 def _check_method_args(method: str, maxiter: int, popsize: int, log_range: float, polish) -> None:
@@ -261,7 +265,7 @@ def _task_scale(ev: RegretEvaluator) -> np.ndarray:
 # %% ../nbs/03_regret.ipynb #be5ef994
 def _log_to_simplex(X: np.ndarray, scale: np.ndarray) -> np.ndarray:
     "Map log-weights (S, T) to simplex weights $w \\propto e^{x}/\\bar P$ (shifted first, so exp never overflows)"
-    E = np.exp(X - X.max(-1, keepdims=True)) / scale
+    E = _libm(math.exp, X - X.max(-1, keepdims=True)) / scale  # libm, not SVML: the same bits on AVX2 and AVX-512
     return E / E.sum(-1, keepdims=True)
 
 # %% ../nbs/03_regret.ipynb #f2d173e9
@@ -273,10 +277,11 @@ def _initial_population(
     scale: np.ndarray, # (T,) task scales of the log-weight map
 ) -> np.ndarray:
     "Latin-hypercube log-weights in $[-L, L]^T$, the first rows replaced by the anchors (one-hot -> (L, -L, ...))"
+    from scipy.stats import qmc  # here, not at module level: scipy.stats costs 0.6 s of every `vmt` start-up
     T = len(scale)
     init = qmc.LatinHypercube(d=T, rng=rng).random(n_pop) * 2 * L - L
     if A is None: return init
-    XA = np.log(np.clip(A * scale, 1e-300, None))
+    XA = _libm(math.log, np.clip(A * scale, 1e-300, None))
     XA = np.clip(XA - XA.max(-1, keepdims=True) + L, -L, L)
     XA = np.vstack([XA, np.zeros(T)])[:n_pop]  # plus the scale-balanced point
     init[:len(XA)] = XA
@@ -296,31 +301,44 @@ class _BestSeen:
 # %% ../nbs/03_regret.ipynb #e0f61357
 def _de_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.ndarray | None, *, seed: int,
                maxiter: int, popsize: int, tol: float, polish: str | None, anchors: bool, L: float,
-               progress: bool) -> dict:
+               progress: bool, deadline: _Deadline) -> dict:
     "Seeded DE over log-weights (whole generations batched), then optional Powell polish; returns the best seen"
     scale, best, hist = _task_scale(ev), _BestSeen(), []
+    q, n, t = ev.values.shape
+    chunk = max(1, (1 << 22) // (q * n * (t + 1)))  # members between two deadline checks (~4M scores and gains)
 
-    def f(X: np.ndarray) -> np.ndarray:  # X: (S, T) log-weights -> (S,) penalized objectives
-        W = _log_to_simplex(X, scale)
-        return best.update(W, _penalized(ev(W), a, bounds))
+    def f(X: np.ndarray) -> np.ndarray:  # X: (S, T) log-weights -> (S,) penalized objectives; inf past the deadline
+        W, out = _log_to_simplex(X, scale), np.full(len(X), np.inf)
+        for i in range(0, len(W), chunk):
+            if deadline.passed(): break
+            out[i:i + chunk] = best.update(W[i:i + chunk], _penalized(ev(W[i:i + chunk]), a, bounds))
+        return out
 
     A = _regret_anchors(ev.n_tasks, w0) if anchors else None
     if A is not None: best.update(A, _penalized(ev(A), a, bounds))  # exact anchors, not their log images
     rng = np.random.default_rng(seed)
     init = _initial_population(max(5, popsize * ev.n_tasks), L, rng, A, scale)
     with tqdm(total=maxiter, desc="DE generations", disable=not progress, leave=False) as bar:
-        def cb(intermediate_result): hist.append((len(hist) + 1, best.f)); bar.update(1)
+        def cb(intermediate_result):
+            hist.append((len(hist) + 1, best.f)); bar.update(1)
+            return deadline.hit
         de = differential_evolution(lambda XT: f(np.atleast_2d(XT.T)), [(-L, L)] * ev.n_tasks, maxiter=maxiter,
                                     tol=tol, init=init, rng=rng, polish=False, vectorized=True,
                                     updating="deferred", callback=cb)
-    out = dict(label="de", msg=f"DE: {de.message}", n_iter=de.nit, success=bool(de.success), de_nit=de.nit)
-    if polish == "powell":  # bounded line searches need no gradient, so they can cross ranking cells
+    out = dict(label="de", msg=f"DE: {de.message}", n_iter=de.nit, success=bool(de.success) and not deadline.hit, de_nit=de.nit)
+    if polish == "powell" and not deadline.passed():  # bounded line searches need no gradient, so they can cross ranking cells
         before = best.f
-        pol = minimize(lambda x: f(x[None])[0], de.x, method="Powell", bounds=[(-L, L)] * ev.n_tasks,
-                       options={"maxfev": 100 * ev.n_tasks, "xtol": 1e-3, "ftol": 1e-9})
-        out.update(label="de+powell", n_iter=de.nit + pol.nit,
-                   msg=out["msg"] + f"; Powell polish: best {before:.6g} -> {best.f:.6g}")
+        def f1(x):
+            if deadline.passed(): raise _OutOfTime
+            return f(x[None])[0]
+        try:
+            pol = minimize(f1, de.x, method="Powell", bounds=[(-L, L)] * ev.n_tasks,
+                           options={"maxfev": 100 * ev.n_tasks, "xtol": 1e-3, "ftol": 1e-9})
+            out.update(label="de+powell", n_iter=de.nit + pol.nit, msg=out["msg"] + f"; Powell polish: best {before:.6g} -> {best.f:.6g}")
+        except _OutOfTime:
+            out.update(label="de+powell", success=False, msg=out["msg"] + f"; Powell polish stopped: best {before:.6g} -> {best.f:.6g}")
         hist.append((len(hist) + 1, best.f))
+    if deadline.hit: out["msg"] += f"; {deadline.message}"
     return out | dict(w=best.w, n_evals=best.n, history=pd.DataFrame(hist, columns=["iteration", "objective"]))
 
 # %% ../nbs/03_regret.ipynb #08b60983
@@ -341,23 +359,41 @@ def minimize_regret(
     log_range: float = 7.0, # L: log-weights searched in [-L, L] around the scale-balanced point
     tasks: list[str] | None = None, # task names for a bare array
     progress: bool = False, # tqdm bar over DE generations
+    *,
+    ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
+    time_limit: float | None = None, # wall-clock seconds for the whole solve (DE and polish); None = DEFAULT_TIME_LIMIT, inf = none
     **seed_kw, # lr, max_iter, ... passed to `seed_regret_rule` when method="seed"
 ) -> TuningResult:
-    "Weights on the simplex minimizing $\\sum_t \\alpha_t \\rho_t(w)$ subject to guardrails $\\rho_g \\le b_g$"
+    """Weights on the simplex minimizing $\\sum_t \\alpha_t \\rho_t(w)$ subject to guardrails $\\rho_g \\le b_g$
+
+    The solve stops at `time_limit` (about one evaluation late at most) with the best point seen, `converged=False`
+    and a message saying so. A positive importance on a task whose predictions are constant within every request
+    (its regret is 0 at any weights, and it moves no ranking) raises a ValueError naming the task."""
     t0 = time.perf_counter()
     _check_method_args(method, maxiter, popsize, log_range, polish)
-    ev = RegretEvaluator.from_predictions(predictions, k=k, metric=metric, tasks=tasks)
+    limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
+    if isinstance(limit, bool) or not isinstance(limit, (int, float, np.integer, np.floating)) or not limit > 0:
+        raise ValueError(f"time_limit must be a number of seconds > 0 (None = {DEFAULT_TIME_LIMIT:g}, inf = no limit); got {time_limit!r}")
+    ps = as_prediction_set(predictions, tasks)
+    ev = RegretEvaluator.from_predictions(ps, k=k, metric=metric, ties=ties)
     a = as_importances(importances, ev.tasks)
+    for t in ps.constant_tasks():
+        if a[ev.tasks.index(t)] > 0:
+            raise ValueError(f"task {t!r} has importance {a[ev.tasks.index(t)]:g} but its predictions are constant within every request, "
+                             "so it changes no ranking and its regret is 0 at any weights; give it importance 0 or leave it out")
     bounds = guardrail_bounds(guardrails, ev.tasks)
+    deadline = _Deadline(limit)
     if method == "seed":
-        res = seed_regret_rule(predictions, a, k=k, metric=metric, initial=initial, tasks=tasks, **seed_kw)
+        res = seed_regret_rule(ps, a, k=k, metric=metric, initial=initial, ties=ties,
+                               time_limit=max(limit - (time.perf_counter() - t0), 1e-9), **seed_kw)
         return _finish(ev, a, bounds, res.weights, "seed", res.converged, res.n_evals, res.n_iter, t0,
                        res.history, res.message, initial, {})
     w0 = None if initial is None else as_weight_vector(initial, ev.tasks)
     r = _de_search(ev, a, bounds, w0, seed=seed, maxiter=int(maxiter), popsize=int(popsize), tol=tol,
-                   polish=polish, anchors=anchors, L=float(log_range), progress=progress)
+                   polish=polish, anchors=anchors, L=float(log_range), progress=progress, deadline=deadline)
     return _finish(ev, a, bounds, r["w"], r["label"], r["success"], r["n_evals"], r["n_iter"], t0, r["history"],
-                   r["msg"], initial, {"de_success": r["success"], "de_nit": r["de_nit"]})
+                   r["msg"], initial, {"de_success": r["success"], "de_nit": r["de_nit"], "time_limit": float(limit),
+                                       "time_limit_hit": deadline.hit})
 
 # %% ../nbs/03_regret.ipynb #3d7d8ccc
 def _finish(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w: np.ndarray, method: str,
@@ -374,12 +410,13 @@ def _finish(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w: np.ndarra
         warnings.warn(f"minimize_regret: guardrails not met at the best point found: {bad}", TuningWarning, stacklevel=3)
     elif not solver_ok and method != "seed":
         warnings.warn(f"minimize_regret: {method} stopped before its convergence test passed "
-                      f"(best weighted regret {float(a @ r):.6g}); raise maxiter", TuningWarning, stacklevel=3)
+                      f"(best weighted regret {_weighted(a, r):.6g}); " + ("raise time_limit" if "time limit" in msg else "raise maxiter"),
+                      TuningWarning, stacklevel=3)
     guards = {ev.tasks[i]: float(bounds[i]) for i in np.flatnonzero(np.isfinite(bounds))}
     return TuningResult(weights=w, tasks=ev.tasks, method=method, converged=bool(feasible and solver_ok),
                         targets=a, max_error=float(viol.max()), tol=None, n_evals=int(n_evals),
                         n_iter=int(n_iter), seconds=time.perf_counter() - t0, history=history, message=msg,
-                        regrets=r, objective=float(a @ r), scaled_weights=_scaled_weights(w, ev.tasks, initial),
+                        regrets=r, objective=_weighted(a, r), scaled_weights=_scaled_weights(w, ev.tasks, initial),
                         info={**info, "guardrails": guards, "k": ev.k, "metric": ev.metric})
 
 # %% ../nbs/03_regret.ipynb #db59da89
@@ -389,9 +426,10 @@ def simplex_points(
     seed: int = 0, # scrambling seed
 ) -> np.ndarray:
     "n quasi-random points uniform on the simplex (scrambled Sobol, mapped by normalized exponential spacings)"
+    from scipy.stats import qmc  # lazily, as in `_initial_population`
     u = qmc.Sobol(d=d, rng=np.random.default_rng(seed)).random(n) if n & (n - 1) == 0 else \
         qmc.Halton(d=d, rng=np.random.default_rng(seed)).random(n)  # Sobol balance needs 2^m points
-    e = -np.log1p(-np.clip(u, 0.0, 1.0 - 1e-12))
+    e = -_libm(math.log1p, -np.clip(u, 0.0, 1.0 - 1e-12))
     return e / e.sum(1, keepdims=True)
 
 # %% ../nbs/03_regret.ipynb #50642976
@@ -441,24 +479,6 @@ def pareto_front(
     df["front"] = non_dominated(R)
     return df if all_solutions else df[df["front"]].reset_index(drop=True)
 
-# %% ../nbs/03_regret.ipynb #b4e7963e
-def plot_pareto(
-    front: pd.DataFrame, # from `pareto_front`
-    x: str, # task on the x axis
-    y: str, # task on the y axis
-    hue: str | None = None, # colour points by this task's regret; None = no colour
-    ax=None, # matplotlib Axes; None = a new figure
-):
-    "Scatter of two tasks' regrets over the front (other tasks' regrets as colour)"
-    if ax is None: _, ax = plt.subplots(figsize=(4.5, 3.6), dpi=72)
-    c = None if hue is None else front[f"regret[{hue}]"]
-    sc = ax.scatter(front[f"regret[{x}]"], front[f"regret[{y}]"], c=c, s=18, cmap="viridis")
-    if hue is not None: plt.colorbar(sc, ax=ax, label=f"regret of {hue} (1 − nDCG)")
-    n = sum(c.startswith("regret[") for c in front.columns)
-    ax.set(xlabel=f"regret of {x} (1 − nDCG)", ylabel=f"regret of {y} (1 − nDCG)",
-           title=f"Pareto front, projected on 2 of {n} tasks")
-    return ax
-
 # %% ../nbs/03_regret.ipynb #d8b00832
 def regret_sensitivity(
     predictions, # PredictionSet, or array (N, T) / (Q, N, T)
@@ -483,18 +503,3 @@ def regret_sensitivity(
                        "task": np.tile(ev.tasks, len(f)), "value": R.ravel()})
     df.attrs.update(scaled_task=task, what="regrets", k=k, base_weight=float(w[j]))
     return df
-
-# %% ../nbs/03_regret.ipynb #d6a66173
-def plot_regret_sensitivity(
-    df: pd.DataFrame, # from `regret_sensitivity`
-    ax=None, # matplotlib Axes; None = a new figure
-):
-    "Each task's regret vs the scaled task's weight (log x, current weight dotted); steps mark ranking changes"
-    if ax is None: _, ax = plt.subplots(figsize=(5.5, 3.2), dpi=72)
-    for t, g in df.groupby("task", sort=False): ax.step(g["weight"], g["value"], where="mid", label=t)
-    task = df.attrs.get("scaled_task", "?")
-    if "base_weight" in df.attrs: ax.axvline(df.attrs["base_weight"], color="grey", ls=":", lw=1)
-    ax.set(xscale="log", xlabel=f"weight of {task} (value-model units, log scale; others fixed)",
-           ylabel="regret (1 − nDCG)", title=f"regret sensitivity to {task}")
-    ax.legend(fontsize=7)
-    return ax

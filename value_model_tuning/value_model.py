@@ -21,7 +21,7 @@ from scipy.special import expit, logit
 
 # %% auto #0
 __all__ = ['SEED_TASK_MEANS', 'TASK_BASE_RATES', 'ValueModel', 'as_weight_vector', 'PredictionSet', 'as_prediction_set',
-           'blended_scores', 'seed_dataset', 'task_catalog', 'synthetic_predictions']
+           'task_sum', 'task_ignored_sums', 'blended_scores', 'seed_dataset', 'task_catalog', 'synthetic_predictions']
 
 # %% ../nbs/01_value_model.ipynb #bae09348
 def _py(x: Any) -> Any:
@@ -170,11 +170,13 @@ def from_dict(cls: ValueModel, doc: Mapping[str, Any], # parsed config `{"weight
 @patch(cls_method=True)
 def from_json(cls: ValueModel, path: str | Path, # JSON config file
              ) -> ValueModel:
-    "Load a value-model config file."
+    "Load a value-model config file; every problem is one ValueError naming the file once."
     text = Path(path).read_text()
-    try: doc = json.loads(text, object_pairs_hook=_unique_keys)
-    except json.JSONDecodeError as e: raise ValueError(f"{path}: not valid JSON ({e})") from e
-    return cls.from_dict(doc)
+    try:
+        try: doc = json.loads(text, object_pairs_hook=_unique_keys)
+        except json.JSONDecodeError as e: raise ValueError(f"not valid JSON ({e})") from None
+        return cls.from_dict(doc)
+    except ValueError as e: raise ValueError(f"value model {path}: {e}") from None
 
 @patch
 def to_dict(self: ValueModel) -> dict[str, Any]:
@@ -184,13 +186,19 @@ def to_dict(self: ValueModel) -> dict[str, Any]:
     return dict(items)
 
 @patch
+def to_json_text(self: ValueModel, indent: int | None = 2, # JSON indentation
+                ) -> str:
+    "The config as JSON text (same layout and task order as it was read), newline-terminated."
+    return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_json_default) + "\n"
+
+@patch
 def to_json(self: ValueModel, path: str | Path, # where to write
             indent: int | None = 2, # JSON indentation
            ) -> Path:
     "Write the config as JSON (same layout and task order as it was read)."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_json_default) + "\n")
+    path.write_text(self.to_json_text(indent))
     return path
 
 # %% ../nbs/01_value_model.ipynb #fc50f843
@@ -408,6 +416,32 @@ def shuffled(self: PredictionSet,
     return _derive(self, values=take(self.values), mask=take(self.mask), item_ids=take(self.item_ids),
                    request_ids=self.request_ids[q], request_weights=self.request_weights[q])
 
+# %% ../nbs/01_value_model.ipynb #72c06692
+@patch
+def quantized(self: PredictionSet,
+              decimals: int = 2, # predictions rounded to this many decimals
+              *,
+              cold_start: float = 0.0, # share of real candidates given the same default prediction (cold-start items)
+              seed: int | np.random.Generator = 0, # seeds which candidates are cold-start
+             ) -> PredictionSet:
+    "The set with predictions rounded and a share of candidates sharing one default prediction: production-shaped ties"
+    if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)) or decimals < 0:
+        raise ValueError(f"decimals must be an integer >= 0; got {decimals!r}")
+    if not 0.0 <= cold_start <= 1.0: raise ValueError(f"cold_start must be in [0, 1]; got {cold_start!r}")
+    v = np.round(self.values, int(decimals))
+    cold = (np.random.default_rng(seed).random(self.mask.shape) < cold_start) & self.mask
+    if cold.any(): v[cold] = np.round(np.median(self.values[self.mask], axis=0), int(decimals))
+    return _derive(self, values=_readonly(np.where(self.mask[..., None], v, 0.0)))
+
+# %% ../nbs/01_value_model.ipynb #0b7a361e
+@patch
+def constant_tasks(self: PredictionSet) -> list[str]:
+    "Tasks whose predictions are constant within every request (over its real candidates): they change no ranking"
+    P = np.moveaxis(self.values, -1, 0)  # (T, Q, N)
+    m = self.mask[None]
+    lo, hi = np.where(m, P, np.inf).min(axis=2), np.where(m, P, -np.inf).max(axis=2)
+    return [t for t, const in zip(self.tasks, (hi <= lo).all(axis=1)) if const]
+
 # %% ../nbs/01_value_model.ipynb #08cdc523
 @patch(cls_method=True)
 def from_frame(cls: PredictionSet, df: pd.DataFrame, # long table: one row per (request, item)
@@ -504,6 +538,54 @@ def as_prediction_set(predictions: PredictionSet | np.ndarray | pd.DataFrame, # 
     if isinstance(predictions, pd.DataFrame): return PredictionSet.from_frame(predictions, tasks=tasks)
     return PredictionSet.from_array(predictions, tasks=tasks)
 
+# %% ../nbs/01_value_model.ipynb #157cd369
+def task_sum(
+    values: np.ndarray, # (..., T) predictions; or (T, ...) with `task_major=True`
+    weights: np.ndarray, # (T,) one weight vector, or (B, T) a batch
+    *,
+    task_major: bool = False, # `values` has tasks on its first axis (contiguous per task: the fast layout)
+) -> np.ndarray:
+    "$\\sum_t w_t P_{\\ldots t}$ by elementwise products added in task order: (...) or (B, ...), each item's score from its own predictions only"
+    P = np.asarray(values, dtype=np.float64)
+    P = P if task_major else np.moveaxis(P, -1, 0)
+    W = np.asarray(weights, dtype=np.float64)
+    one = W.ndim == 1
+    W = np.atleast_2d(W)
+    if W.shape[1] != len(P): raise ValueError(f"weights have {W.shape[1]} entries but predictions have {len(P)} tasks")
+    w = lambda t: W[:, t].reshape((-1,) + (1,) * (P.ndim - 1))
+    s = P[0] * w(0)
+    tmp = np.empty_like(s)
+    for t in range(1, len(P)):
+        np.multiply(P[t], w(t), out=tmp)
+        s += tmp
+    return s[0] if one else s
+
+# %% ../nbs/01_value_model.ipynb #d5ab3179
+def task_ignored_sums(
+    values: np.ndarray, # (..., T) predictions; or (T, ...) with `task_major=True`
+    weights: np.ndarray, # (T,) or (B, T)
+    *,
+    task_major: bool = False, # `values` has tasks on its first axis
+) -> np.ndarray:
+    "Scores `(B, T+1, ...)` (no B for 1-D weights): slot 0 the blended score (= `task_sum`), slot 1+t the score without task t"
+    P = np.asarray(values, dtype=np.float64)
+    P = P if task_major else np.moveaxis(P, -1, 0)
+    W = np.asarray(weights, dtype=np.float64)
+    one = W.ndim == 1
+    W = np.atleast_2d(W)
+    T = len(P)
+    if W.shape[1] != T: raise ValueError(f"weights have {W.shape[1]} entries but predictions have {T} tasks")
+    w = lambda t: W[:, t].reshape((-1,) + (1,) * (P.ndim - 1))
+    out = np.empty((len(W), T + 1) + P.shape[1:])
+    out[:, T] = 0.0  # suffix past the last task
+    for t in range(T - 1, 0, -1): np.add(out[:, t + 1], P[t] * w(t), out=out[:, t])  # slot t = tasks t..T-1
+    pre = P[0] * w(0)
+    for t in range(1, T):
+        out[:, 1 + t] += pre  # (tasks after t) + (tasks before t)
+        pre += P[t] * w(t)
+    out[:, 0] = pre
+    return out[0] if one else out
+
 # %% ../nbs/01_value_model.ipynb #3110b2c4
 def blended_scores(predictions: PredictionSet | np.ndarray, # a set, or an (N, T) / (Q, N, T) array
                    weights: ValueModel | Mapping[str, float] | np.ndarray | Sequence[float], # (T,) weights, or (B, T) for a batch of weight vectors
@@ -520,9 +602,9 @@ def blended_scores(predictions: PredictionSet | np.ndarray, # a set, or an (N, T
         W = W.astype(float)
         if W.shape[1] != T: raise ValueError(f"weights have {W.shape[1]} columns but predictions have {T} tasks {ps.tasks}")
         _check_weight_values(W, ps.tasks)
-        s = (ps.values.reshape(-1, T) @ W.T).T.reshape(len(W), Q, N)
+        s = task_sum(ps.values, W)
     else:
-        s = ps.values @ as_weight_vector(weights, ps.tasks)
+        s = task_sum(ps.values, as_weight_vector(weights, ps.tasks))
     if fill != 0.0: s = np.where(ps.mask, s, fill)
     return s[..., 0, :] if one else s
 
@@ -589,7 +671,7 @@ def synthetic_predictions(n_requests: int = 100, # Q
     names, base = task_catalog(T)
     L = np.linalg.cholesky(_correlation_matrix(correlation, T))
     rng = np.random.default_rng(seed)
-    z = (rng.standard_normal((Q * N, T)) @ L.T).reshape(Q, N, T)  # one 2-D BLAS product, not Q·N tiny ones
+    z = task_sum(rng.standard_normal((Q * N, T)), L).T.reshape(Q, N, T)  # z L^T without BLAS: the same bits on any CPU
     offset = request_sd * rng.standard_normal((Q, 1, 1))
     n_cand = rng.integers(2, N + 1, Q)  # drawn even when unused, so `ragged` does not shift later draws
     if heavy_tail > 0:
