@@ -66,3 +66,68 @@ def test_errors_one_line(files, args, needle):
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("vmt: error: ") and needle in lines[0], p.stderr
     assert "Traceback" not in p.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# issue 11: all outputs or none, inputs never overwritten, closed pipes, one clean line, bounded time
+
+def gap_args(tmp, tasks, *extra):
+    targets = ",".join(f"{t}={v}" for t, v in zip(tasks, [0.3, 0.5, 0.07, 0.07, 0.06]))
+    return ["gap", "--predictions", str(tmp / "preds.csv"), "--value-model", str(tmp / "vm.json"), "--targets", targets, *extra]
+
+
+def one_line_error(p, needle):
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1 and lines[0].startswith("vmt: error: ") and needle in lines[0], p.stderr
+
+
+def test_a_failed_run_leaves_no_output(files):
+    tmp, tasks = files
+    out = tmp / "never.json"
+    p = vmt(*gap_args(tmp, tasks, "--out", str(out), "--report", str(tmp / "preds.csv" / "sub" / "r.md")))
+    one_line_error(p, "cannot write output")
+    assert not out.exists() and not list(tmp.glob(".*.tmp")) and not (tmp / "preds.csv").is_dir()
+
+
+def test_out_naming_an_input_is_refused_unless_forced(files):
+    tmp, tasks = files
+    before = {f: (tmp / f).read_bytes() for f in ("vm.json", "preds.csv")}
+    for out in (tmp / "vm.json", tmp / "sub" / ".." / "preds.csv"):  # by resolved path, not by spelling
+        one_line_error(vmt(*gap_args(tmp, tasks, "--out", str(out))), "is the input")
+    one_line_error(vmt(*gap_args(tmp, tasks, "--out", str(tmp / "ok.json"), "--report", str(tmp / "vm.json"))), "is the input")
+    assert {f: (tmp / f).read_bytes() for f in before} == before  # nothing was touched
+    shutil.copy(tmp / "vm.json", tmp / "vm2.json")
+    args = gap_args(tmp, tasks, "--out", str(tmp / "vm2.json"), "--force")
+    args[args.index("--value-model") + 1] = str(tmp / "vm2.json")
+    p = vmt(*args)
+    assert p.returncode == 0, p.stderr
+    assert "tuning" in json.loads((tmp / "vm2.json").read_text())
+
+
+def test_a_closed_pipe_ends_quietly(files):
+    tmp, _ = files
+    args = [VMT, "evaluate", "--predictions", str(tmp / "preds.csv"), "--value-model", str(tmp / "vm.json"), "--json"]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()  # the reader is gone before vmt writes a byte: its write meets a closed pipe
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 0 and err == "", err
+    sh = subprocess.run(["bash", "-o", "pipefail", "-c", " ".join(args) + " | head -1"], capture_output=True, text=True, timeout=120)
+    assert (sh.returncode, sh.stdout, sh.stderr) == (0, "{\n", ""), (sh.returncode, sh.stderr)
+
+
+def test_malformed_json_is_one_clean_line(files):
+    tmp, _ = files
+    (tmp / "bad.json").write_text("{nope")
+    p = vmt("evaluate", "--predictions", str(tmp / "preds.csv"), "--value-model", str(tmp / "bad.json"))
+    one_line_error(p, "not valid JSON")
+    assert p.stderr.count(str(tmp / "bad.json")) == 1, p.stderr
+
+
+def test_time_limit_reaches_the_solver(files):
+    tmp, tasks = files
+    imp = ",".join(f"{t}={v}" for t, v in zip(tasks, [0.3, 0.5, 0.07, 0.07, 0.06]))
+    p = vmt("regret", "--predictions", str(tmp / "preds.csv"), "--value-model", str(tmp / "vm.json"), "--importances", imp,
+            "--out", str(tmp / "r.json"), "--time-limit", "0.05", "--max-iter", "100000")
+    assert p.returncode == 0 and "vmt: warning:" in p.stderr and "time_limit" in p.stderr, p.stderr
+    t = json.loads((tmp / "r.json").read_text())["tuning"]
+    assert not t["converged"] and "time limit of 0.05 s reached" in t["message"]
