@@ -7,6 +7,9 @@
     resident memory of the whole process (target <= 2 GiB), each setting in a fresh subprocess.
 (c) one evaluation of all T task-ignored rankings on 10k x 200 x 8 ("well under a second"), against plain
     numpy (stable argsort per task) and scikit-learn (one batched `ndcg_score` per task).
+(d) time limits at that size: one DE generation (population 15 x 8 = 120), and how far past `time_limit` a DE
+    solve that cannot converge returns (the limit is checked between chunks of a population, so the overshoot
+    should be about one evaluation), in a fresh process.
 
 Every number is measured in this run. Timed methods run round-robin so load from other processes hits
 them alike; medians are reported.
@@ -156,16 +159,14 @@ def bench_eval() -> None:
     ps = synthetic_predictions(n_requests=Q, n_items=N, n_tasks=T, seed=1)
     P = ps.values
     w = np.random.default_rng(3).dirichlet(np.ones(T))
-    d = gap._gap_data(ps, None, "standard")
+    evs = {n_jobs: gap.GapEvaluator.from_predictions(ps, n_jobs=n_jobs) for n_jobs in (1, 2)}
     ours = gap.gaps(ps, w)
     assert np.allclose(ours, plain_numpy_gaps(P, w), rtol=0, atol=1e-12)
     assert np.allclose(ours, sklearn_gaps(P, w), rtol=0, atol=1e-12)
     print(f"\n(c) one evaluation of all {T} task-ignored rankings, {Q} x {N} x {T}; agreement with plain numpy and "
           "sklearn within 1e-12")
 
-    def inner(n_jobs):
-        dd = gap._GapData(**{**d.__dict__, "n_jobs": n_jobs})
-        with gap._blas1(): return gap._gaps_batch(dd, w[None])
+    def inner(n_jobs): return evs[n_jobs](w)
 
     fns = {
         "ours: gaps() end to end": lambda: gap.gaps(ps, w),
@@ -187,7 +188,40 @@ def bench_eval() -> None:
           f"{'met' if med['ours: gaps() end to end'] < 0.5 else 'MISSED'})")
 
 
+_CHILD_LIMIT = r"""
+import json, sys, time, warnings
+import numpy as np
+from value_model_tuning import gap
+from value_model_tuning.value_model import synthetic_predictions
+Q, N, T, limit = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+ps = synthetic_predictions(n_requests=Q, n_items=N, n_tasks=T, seed=0)
+ev = gap.GapEvaluator.from_predictions(ps)
+W = np.random.default_rng(1).dirichlet(np.ones(T), 15 * T)
+t0 = time.perf_counter(); ev(W[0]); one = time.perf_counter() - t0
+t0 = time.perf_counter(); ev(W[:8]); eight = time.perf_counter() - t0
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", gap.TuningWarning)
+    r = gap.tune_gap_targets(ps, np.full(T, 1 / T), method="de", tol=1e-12, time_limit=limit)
+print(json.dumps(dict(one=one, generation=eight / 8 * 15 * T, seconds=r.seconds, n_evals=r.n_evals, message=r.message,
+                      hit=r.info["time_limit_hit"], converged=r.converged)))
+"""
+
+
+def bench_time_limit(limit: float = 20.0) -> None:
+    res = subprocess.run([sys.executable, "-c", _CHILD_LIMIT, str(Q), str(N), str(T), str(limit)], capture_output=True, text=True)
+    if res.returncode != 0: raise RuntimeError(res.stderr)
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    assert r["hit"] and not r["converged"], r  # an unreachable tol: only the limit can stop it
+    over = r["seconds"] - limit
+    print(f"\n(d) {Q} x {N} x {T}: one evaluation {r['one']:.2f} s, so one DE generation of {15 * T} members ~{r['generation']:.0f} s "
+          f"(the default 300 generations: ~{300 * r['generation'] / 3600:.1f} h)")
+    print(f"DE with time_limit={limit:g} s and an unreachable tol returned after {r['seconds']:.2f} s ({r['n_evals']} evaluations): "
+          f"{over:.2f} s over = {over / r['one']:.1f} evaluations (target: about one, <= 3: {'met' if over <= 3 * r['one'] else 'MISSED'})")
+    print(f"  message: {r['message']}")
+
+
 if __name__ == "__main__":
     bench_seed()
     bench_large()
     bench_eval()
+    bench_time_limit()
