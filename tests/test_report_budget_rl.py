@@ -3,17 +3,18 @@ import json
 
 import pandas as pd
 
-FIGURES = ["play_ess_vs_gamma.png", "rl_vs_bandit_delta.png", "qlearning_vs_sarsa.png", "fraction_of_oracle.png",
-           "rl_vs_bandit_flat_relevance.png"]
-TABLES = ["budget_rl_grid.csv", "budget_rl_grid_flat.csv", "rl_vs_bandit_deltas.csv", "qlearning_vs_sarsa.csv",
-          "fraction_of_oracle.csv", "rl_vs_bandit_by_sigma.csv", "published_vs_ours_qlearning.csv",
+FIGURES = ["play_vs_gamma.png", "ess_vs_gamma.png", "rl_vs_bandit_delta.png", "qlearning_vs_sarsa.png",
+           "fraction_of_oracle.png", "rl_calibration.png", "rl_vs_bandit_flat_relevance.png"]
+TABLES = ["budget_rl_grid.csv", "budget_rl_grid_flat.csv", "rl_training.csv", "rl_vs_bandit_deltas.csv",
+          "qlearning_vs_sarsa.csv", "fraction_of_oracle.csv", "rl_quality_bar.csv", "rl_quality_misses.csv",
+          "rl_calibration.csv", "rl_vs_bandit_by_sigma.csv", "published_vs_ours_qlearning.csv",
           "published_vs_ours_sarsa.csv"]
 
 
 def test_budget_rl_smoke(run_report, tmp_path):
     budgets, gammas, n_seeds = [100, 300], [0.0, 0.8], 2
-    out, img = run_report("budget_rl", budgets=budgets, gammas=gammas, n_seeds=n_seeds, n_users=200, n_items=40,
-                          n_jobs=1, cache_dir=str(tmp_path / "cache"),
+    out, img = run_report("budget_rl", budgets=budgets, gammas=gammas, n_seeds=n_seeds, flat_seeds=2, n_users=200,
+                          n_items=40, n_jobs=1, cache_dir=str(tmp_path / "cache"),
                           agent_kwargs={"sarsa": {"iterations": 2}, "qlearning": {"rounds": 2}})
     for f in FIGURES: assert (out / "figures" / f).read_bytes()[:4] == b"\x89PNG", f
     for f in ("rl_vs_bandit_delta.png", "fraction_of_oracle.png"): assert (img / f).exists(), f
@@ -22,6 +23,12 @@ def test_budget_rl_smoke(run_report, tmp_path):
     # 2 RL agents x 2 gammas + 4 baselines + the oracle, at every (budget, seed)
     assert len(grid) == len(budgets) * n_seeds * (2 * len(gammas) + 4 + 1)
     assert (grid.expected_play <= grid.oracle_play_upper + 1e-9).all()
+    agents = grid[grid.algorithm.isin(["sarsa", "qlearning"])]
+    assert (agents.iterations == 2).all()  # the fixed counts reached the agents
+    assert agents.predicted_return.between(0, 1).all() and agents.value_mae.ge(0).all()
+    bar = pd.read_csv(out / "tables" / "rl_quality_bar.csv")
+    assert set(bar.agent) == {"sarsa γ=0.8", "qlearning γ=0.8"} and len(bar) == 2 * len(budgets)
     cells = json.loads((out / "budget_rl.ipynb").read_text())["cells"]
     text = "".join("".join(o.get("data", {}).get("text/markdown", "")) for c in cells for o in c.get("outputs", []))
-    assert "Fraction of the oracle" in text and "Paired deltas" in text and "Timings" in text
+    for phrase in ("Fraction of the oracle", "Paired gain", "Quality bar", "mean per-user value error", "Timings"):
+        assert phrase in text, phrase
