@@ -649,28 +649,31 @@ class AgentResult:
                 f"iterations{' (converged)' if self.converged else ''}, in-sample expected play="
                 f"{t['expected_play']:.4f}, ess={t['ess']:.2f}, {self.seconds:.2f}s)")
 
-# %% ../../nbs/12_agents.ipynb #7748d173
+# %% ../../nbs/12_agents.ipynb #9b160d71
 @patch
 def predicted_returns(self: AgentResult,
                       world_or_users: World | np.ndarray, # evaluation world, or budgets (U,) of fresh users
+                      slates: np.ndarray | None = None, # the policy's greedy slates on that world, if already built
                       ) -> np.ndarray:
     "The model's value at slot 0 of each user's greedy slate, `(U,)`, in [0, 1] (0 when nothing fits)"
     w = self._world(world_or_users)
-    first = self.policy(w)[:, 0]
+    first = (self.policy(w) if slates is None else check_slates(slates, w))[:, 0]
     F = state_action_features(0, w.relevance[first], w.cost[first], w.budgets, np.zeros(w.n_users))
     with _limit_threads(self.policy.threads):
         q = np.clip(self.policy.model.predict(F), 0.0, 1.0)
     return np.where(F[:, _SLACK] > 0, q, 0.0)
 
-# %% ../../nbs/12_agents.ipynb #9194b566
+# %% ../../nbs/12_agents.ipynb #816a208f
 @patch
 def calibration(self: AgentResult,
                 world_or_users: World | np.ndarray, # evaluation world, or budgets (U,) of fresh users
+                slates: np.ndarray | None = None, # the policy's greedy slates on that world, if already built
                 ) -> dict[str, float]:
     "Predicted vs closed-form return of the greedy slates: means, mean bias and mean absolute error per user"
     w = self._world(world_or_users)
-    pred = self.predicted_returns(w)
-    true = expected_return(self.policy(w), w, self.gamma, self.reward)
+    slates = self.policy(w) if slates is None else slates
+    pred = self.predicted_returns(w, slates)
+    true = expected_return(slates, w, self.gamma, self.reward)
     return dict(predicted=float(pred.mean()), actual=float(true.mean()), bias=float((pred - true).mean()),
                 mae=float(np.abs(pred - true).mean()))
 

@@ -30,14 +30,14 @@ __all__ = ['BASELINE_ALGORITHMS', 'AGENT_ALGORITHMS', 'ALGORITHMS', 'GRID_COLUMN
            'slate_metrics', 'GridPoint', 'run_point', 'environment_fingerprint', 'unit_key', 'run_grid',
            'select_policy', 'paired_delta', 'policy_label', 'summary_ci']
 
-# %% ../../nbs/13_experiments.ipynb #30c8a418
+# %% ../../nbs/13_experiments.ipynb #558c32a2
 @dataclass(frozen=True)
 class PolicyFit:
     "A trained policy, its in-sample (training, ε-greedy) numbers, and for RL agents how training went."
     policy: Callable[[World], np.ndarray] # world of users -> slates (U, K), greedy
     train: dict = field(default_factory=dict) # e.g. expected_play, ess, play_rate of the last training iteration
     info: dict = field(default_factory=dict) # e.g. iterations (models fitted), converged (stop rule fired)
-    calibration: Callable[[World], dict] | None = None # world -> predicted/actual slot-0 return and value_mae
+    calibration: Callable[..., dict] | None = None # (world, slates) -> predicted/actual slot-0 return and mae
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def slate_metrics(
                 expected_play=float(expected_play(slates, world).mean()),
                 ess=float(effective_slate_size(slates, world).mean()))
 
-# %% ../../nbs/13_experiments.ipynb #52733ec8
+# %% ../../nbs/13_experiments.ipynb #9894d024
 @dataclass(frozen=True)
 class GridPoint:
     "The work of one world: which (algorithm, γ) units to compute there."
@@ -150,8 +150,9 @@ def run_point(point: GridPoint) -> pd.DataFrame:
             if name == "oracle": continue
             t0 = time.perf_counter()
             fit = point.algorithms[name].fit(train, gamma, s, **point.kwargs.get(name, {}))
-            m = slate_metrics(fit.policy(fresh), fresh, s)
-            cal = {} if fit.calibration is None else fit.calibration(fresh)
+            slates = fit.policy(fresh)
+            m = slate_metrics(slates, fresh, s)
+            cal = {} if fit.calibration is None else fit.calibration(fresh, slates)
             rows.append(dict(algorithm=name, gamma=gamma, **m, oracle_play=orc["oracle_play"],
                              oracle_play_upper=orc["oracle_play_upper"],
                              **{f"train_{k}": float(v) for k, v in fit.train.items()},
