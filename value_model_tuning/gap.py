@@ -345,7 +345,7 @@ class _Tracker:
     "Evaluates fractions at full weight vectors, counts evaluations, keeps the best iterate and a trace"
     def __init__(self, ev: GapEvaluator, tau: np.ndarray, tol: float, deadline: _Deadline | None = None):
         self.ev, self.tau, self.tol, self.deadline = ev, tau, tol, deadline or _Deadline(math.inf)
-        self.n_evals, self.best_err, self.best_w, self.rows, self.stage = 0, np.inf, None, [], ""
+        self.n_evals, self.best_err, self.best_w, self.best_f, self.rows, self.stage = 0, np.inf, None, None, [], ""
         self._seen: dict[bytes, tuple[np.ndarray, float]] = {}  # SLSQP re-asks for points it has evaluated
         T, Q, N = ev.Pt.shape
         self.chunk = max(1, _CHUNK_SCORES // ((T + 1) * Q * N))  # members evaluated between two deadline checks
@@ -355,7 +355,7 @@ class _Tracker:
         err = np.where(np.isfinite(f).all(axis=1), np.abs(f - self.tau).max(axis=1, initial=0.0, where=np.isfinite(f)), np.inf)
         self.n_evals += len(Wb)
         j = int(np.argmin(err))
-        if err[j] < self.best_err: self.best_err, self.best_w = float(err[j]), Wb[j].copy()
+        if err[j] < self.best_err: self.best_err, self.best_w, self.best_f = float(err[j]), Wb[j].copy(), f[j].copy()
         return f, err
 
     def batch(self, Wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -369,6 +369,7 @@ class _Tracker:
     def __call__(self, w: np.ndarray) -> tuple[np.ndarray, float]:
         "Fractions (T,) and max error at one weight vector (always evaluated: callers check the deadline)"
         key = w.tobytes()
+        if self.best_w is not None and key == self.best_w.tobytes(): return self.best_f, self.best_err  # e.g. DE's best member
         if key not in self._seen:
             if len(self._seen) > 256: self._seen.clear()
             f, err = self._eval(w[None])
@@ -584,6 +585,7 @@ def tune_gap_targets(
     limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
     if isinstance(limit, bool) or not isinstance(limit, (int, float, np.integer, np.floating)) or not limit > 0:
         raise ValueError(f"time_limit must be a number of seconds > 0 (None = {DEFAULT_TIME_LIMIT:g}, inf = no limit); got {time_limit!r}")
+    deadline = _Deadline(limit)  # from here: validation and set-up count against the limit too
     opts = dict(options or {})
     if opts.get("fallback", "de") not in ("de", None): raise ValueError(f"options['fallback'] must be 'de' or None; got {opts['fallback']!r}")
     ps = _as_set(predictions, _names(targets) or _names(initial))
@@ -598,7 +600,7 @@ def tune_gap_targets(
     w0 = _start(sp, initial, tasks)
     rng = np.random.default_rng(seed)
     progress = ps.values.size >= 2e6 if progress is None else bool(progress)
-    tr, info = _Tracker(ev, tau, tol, _Deadline(limit)), {}
+    tr, info = _Tracker(ev, tau, tol, deadline), {}
     de_kw = dict(popsize=opts.get("popsize", 15), progress=progress)
     with _blas1():
         if method in ("auto", "controller"):
@@ -619,8 +621,8 @@ def tune_gap_targets(
             tr.stage = "seed"
             w, n_iter, msg, info["printed_fractions"] = _seed_rule(tr, sp, w0, max_iter or _DEFAULT_ITERS["seed"], lr=lr, progress=progress)
         if w is None: w = w0  # the deadline passed before the first evaluation
-        weights = w / w.sum()
-        f, err = tr(weights)  # the truth: fractions at exactly the weights returned
+        weights = w if abs(w.sum() - 1.0) <= 1e-12 else w / w.sum()  # on the simplex already: keep the evaluated bits
+        f, err = tr(weights)  # the truth: fractions at exactly the weights returned (a cache hit when they are the best seen)
     info.update(time_limit=float(limit), time_limit_hit=tr.deadline.hit)
     if tr.deadline.hit and tr.deadline.message not in msg: msg += f"; {tr.deadline.message}"
     ok = bool(err <= tol)

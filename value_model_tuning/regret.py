@@ -374,6 +374,7 @@ def minimize_regret(
     limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
     if isinstance(limit, bool) or not isinstance(limit, (int, float, np.integer, np.floating)) or not limit > 0:
         raise ValueError(f"time_limit must be a number of seconds > 0 (None = {DEFAULT_TIME_LIMIT:g}, inf = no limit); got {time_limit!r}")
+    deadline = _Deadline(limit)  # set-up counts against the limit too
     ps = as_prediction_set(predictions, tasks)
     ev = RegretEvaluator.from_predictions(ps, k=k, metric=metric, ties=ties)
     a = as_importances(importances, ev.tasks)
@@ -382,10 +383,9 @@ def minimize_regret(
             raise ValueError(f"task {t!r} has importance {a[ev.tasks.index(t)]:g} but its predictions are constant within every request, "
                              "so it changes no ranking and its regret is 0 at any weights; give it importance 0 or leave it out")
     bounds = guardrail_bounds(guardrails, ev.tasks)
-    deadline = _Deadline(limit)
     if method == "seed":
         res = seed_regret_rule(ps, a, k=k, metric=metric, initial=initial, ties=ties,
-                               time_limit=max(limit - (time.perf_counter() - t0), 1e-9), **seed_kw)
+                               time_limit=max(deadline.end - time.perf_counter(), 1e-9), **seed_kw)
         return _finish(ev, a, bounds, res.weights, "seed", res.converged, res.n_evals, res.n_iter, t0,
                        res.history, res.message, initial, {})
     w0 = None if initial is None else as_weight_vector(initial, ev.tasks)
