@@ -76,7 +76,7 @@ def ranking_pairs(
     _check_k(k)
     n = scores.shape[-1]
     kk = n if k is None else min(int(k), n)
-    order = np.argsort(-scores, axis=-1, kind="stable")  # same tie policy as `top_k_order`
+    order = top_k_order(scores)  # the package's ranking kernel: equal scores in ascending index order
     r = np.arange(n - 1)
     return order[..., np.minimum(r, kk - 1)], order[..., r + 1]
 
