@@ -298,8 +298,16 @@ def _dcg_reference(
     "DCG@k of the ranking by `s` under the tie policy, via one stable full sort per row: the reference"
     order = np.argsort(-s, axis=-1, kind="stable")
     ranked = _gather(g, grow, order)
-    if ties == "index": return _rowdot(ranked[:, :k], _best_first_discounts(k))
-    return _tied_dcg(ranked, np.take_along_axis(s, order, axis=-1), _cumulative_discounts(k, s.shape[1]))
+    dcg = _rowdot(ranked[:, :k], _best_first_discounts(k))
+    if ties == "index": return dcg
+    sr = _gather(s, None, order)
+    tied = sr[:, 1:] == sr[:, :-1]
+    if not tied.any(): return dcg  # no ties at all: the common case on continuous scores
+    differ = ranked[:, 1:] != ranked[:, :-1]
+    # only a tied group that mixes different gains changes DCG: rows without one keep the plain dot product
+    rows = np.flatnonzero((tied & (differ if differ.ndim == 2 else differ.any(axis=-1))).any(axis=1))
+    if rows.size: dcg[rows] = _tied_dcg(ranked[rows], sr[rows], _cumulative_discounts(k, s.shape[1]))
+    return dcg
 
 # %% ../nbs/00_ndcg.ipynb #3687f92f
 def _cutoff_ties(
