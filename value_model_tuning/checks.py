@@ -243,7 +243,7 @@ def _task_values(x, name: str, tasks: list[str]) -> list:
     unknown = [t for t in x if t not in tasks]
     if unknown: raise ValueError(f"{name} name unknown task(s) {unknown}; tasks are {tasks}")
     missing = [t for t in tasks if t not in x]
-    if missing: raise ValueError(f"{name} miss task(s) {missing}; give one value per task (tasks are {tasks})")
+    if missing: raise ValueError(f"{name} miss task(s) {missing}; give one per task (tasks are {tasks})")
     for t in tasks:
         if not _is_real(x[t]): raise TypeError(_msg(f"{name}[{t!r}]", "a float", _got(x[t])))
     return [x[t] for t in tasks]
@@ -268,16 +268,16 @@ def check_task_vector(
     if a.ndim == 0 or a.dtype == bool or not np.issubdtype(a.dtype, np.number):
         raise TypeError(_msg(name, what, _got(x) if a.ndim == 0 else f"dtype {a.dtype}"))
     if a.ndim != 1 or len(a) != len(tasks):
-        raise ValueError(f"{name} has shape {a.shape} but there are {len(tasks)} tasks {tasks}; "
-                         "give one value per task")
+        have = f"{a.size} value(s)" if a.ndim == 1 else f"shape {a.shape}"
+        raise ValueError(f"{name} has {have} but there are {len(tasks)} tasks {tasks}; give one per task")
     a = a.astype(np.float64)
     bad = ~np.isfinite(a) | ((a < 0) if nonneg else False)
     if bad.any():
         j = int(np.argmax(bad))
         raise ValueError(_msg(f"{name}[{tasks[j]!r}]", "a finite float" + (" >= 0" if nonneg else ""), _show(a[j])))
-    if nonzero and not (a != 0).any(): raise ValueError(_msg(name, "a vector with a non-zero value", f"{a.tolist()}"))
+    if nonzero and not (a != 0).any(): raise ValueError(f"{name} must not be all zero; got {a.tolist()}")
     if sums_to_one and not abs(a.sum() - 1.0) <= atol:
-        raise ValueError(_msg(name, f"a vector summing to 1 (within {_num(atol)})", f"sum {a.sum():.8g}"))
+        raise ValueError(f"{name} must sum to 1 (within {_num(atol)}); got sum {a.sum():.8g}")
     return a
 
 # %% ../nbs/00_checks.ipynb #3636751f
