@@ -281,18 +281,24 @@ def check_task_vector(
     return a
 
 # %% ../nbs/00_checks.ipynb #3636751f
+def _looks_clean(a: np.ndarray, lo, hi, lo_open: bool, hi_open: bool, finite: bool) -> bool:
+    "A fast test that no entry is bad (True is certain; False only means: look closer)"
+    if finite and lo is None and hi is None:
+        with np.errstate(over="ignore", invalid="ignore"):  # NaN or ±inf anywhere make the sum non-finite
+            if math.isfinite(a.sum()): return True  # one pass; an overflowing sum falls through to min/max
+    hi_v, lo_v = a.max(), a.min()  # NaN propagates through both
+    return not (math.isnan(hi_v) or (finite and not (math.isfinite(hi_v) and math.isfinite(lo_v)))
+                or (lo is not None and (lo_v <= lo if lo_open else lo_v < lo))
+                or (hi is not None and (hi_v >= hi if hi_open else hi_v > hi)))
+
+
 def _first_bad(a: np.ndarray, lo, hi, lo_open: bool, hi_open: bool, finite: bool) -> tuple | None:
-    "Index of the first entry that is NaN, infinite (when `finite`) or out of bounds; None if there is none"
-    if a.size == 0: return None
-    hi_v, lo_v = a.max(), a.min()  # NaN propagates: two passes, no temporaries
-    if not (math.isnan(hi_v) or (finite and not (math.isfinite(hi_v) and math.isfinite(lo_v)))
-            or (lo is not None and (lo_v <= lo if lo_open else lo_v < lo))
-            or (hi is not None and (hi_v >= hi if hi_open else hi_v > hi))):
-        return None
+    "Index of the first entry (C order) that is NaN, infinite (when `finite`) or out of bounds; None if none is"
+    if a.size == 0 or _looks_clean(a, lo, hi, lo_open, hi_open, finite): return None
     bad = np.isnan(a) | (~np.isfinite(a) if finite else False)
     if lo is not None: bad |= (a <= lo) if lo_open else (a < lo)
     if hi is not None: bad |= (a >= hi) if hi_open else (a > hi)
-    return np.unravel_index(int(np.argmax(bad)), a.shape)
+    return np.unravel_index(int(np.argmax(bad)), a.shape) if bad.any() else None
 
 
 def check_array(
