@@ -92,7 +92,7 @@ def _as_float(x: numbers.Real) -> float:
     try: return float(x)
     except OverflowError: return math.inf if x > 0 else -math.inf
 
-
+# %% ../nbs/00_checks.ipynb #b10c1156
 def check_real(
     x, # the value to check
     name: str, # parameter name, for the message
@@ -300,7 +300,7 @@ def _first_bad(a: np.ndarray, lo, hi, lo_open: bool, hi_open: bool, finite: bool
     if hi is not None: bad |= (a >= hi) if hi_open else (a > hi)
     return np.unravel_index(int(np.argmax(bad)), a.shape) if bad.any() else None
 
-
+# %% ../nbs/00_checks.ipynb #0086f6ca
 def check_array(
     x, # array-like of numbers
     name: str, # parameter name, for the message
