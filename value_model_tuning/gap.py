@@ -22,12 +22,13 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .ndcg import TIES, _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
-from .value_model import (PredictionSet, ValueModel, as_prediction_set, as_weight_vector,
-                                            task_ignored_sums)
+from .value_model import (PredictionSet, ValueModel, _mix64, as_prediction_set, as_weight_vector,
+                                            request_hash, task_ignored_sums)
 
 # %% auto #0
 __all__ = ['DEFAULT_TIME_LIMIT', 'TuningResult', 'TuningWarning', 'GapEvaluator', 'gaps', 'gap_fractions', 'as_targets',
-           'tune_gap_targets', 'perturbed_starts', 'sensitivity']
+           'tune_gap_targets', 'perturbed_starts', 'poisson_counts', 'BootstrapSums', 'interval_frame',
+           'gap_fraction_intervals', 'holdout_fractions', 'sensitivity']
 
 # %% ../nbs/02_gap.ipynb #f7c549dc
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -121,12 +122,12 @@ class GapEvaluator:
     def n_tasks(self) -> int: return self.Pt.shape[0]
 
 # %% ../nbs/02_gap.ipynb #4f8639fd
-def _block_gaps(
+def _block_ndcg(
     ev: GapEvaluator, # evaluation data
     rows: slice, # requests in this block
     W: np.ndarray, # (B, T) weight vectors
 ) -> np.ndarray:
-    "Request-weighted sum over the block of nDCG@k of each task-ignored ranking, (B, T)"
+    "nDCG@k of each task-ignored ranking of each request in the block, (B, T, c)"
     S = task_ignored_sums(ev.Pt[:, rows], W, task_major=True)  # (B, T+1, c, N): base, then each task ignored
     base, ign = S[:, 0], S[:, 1:]
     if ev.mask is not None:
@@ -138,8 +139,15 @@ def _block_gaps(
     else:  # seed: y_true = gains in ideal order, y_score = gains in ignored order, both indexed by position
         y_score = np.take_along_axis(base[:, None], top_k_order(ign), axis=-1)
         dcg = dcg_by_scores(-np.sort(-base, axis=-1)[:, None], y_score, ev.k, ties=ev.ties, validate=False)
-    nd = np.where(ideal[:, None] > 0, dcg / np.where(ideal > 0, ideal, 1.0)[:, None], 1.0)  # nDCG = 1: nothing to rank
-    return np.einsum("btc,c->bt", nd, ev.rw[rows])  # einsum, not BLAS: the same bits on every CPU
+    return np.where(ideal[:, None] > 0, dcg / np.where(ideal > 0, ideal, 1.0)[:, None], 1.0)  # nDCG = 1: nothing to rank
+
+def _block_gaps(
+    ev: GapEvaluator, # evaluation data
+    rows: slice, # requests in this block
+    W: np.ndarray, # (B, T) weight vectors
+) -> np.ndarray:
+    "Request-weighted sum over the block of nDCG@k of each task-ignored ranking, (B, T)"
+    return np.einsum("btc,c->bt", _block_ndcg(ev, rows, W), ev.rw[rows])  # einsum, not BLAS: the same bits on every CPU
 
 def _gaps_batch(
     ev: GapEvaluator, # evaluation data
@@ -202,6 +210,21 @@ def gaps(
     ps = _as_set(predictions, _names(weights))
     w = as_weight_vector(weights, ps.tasks)
     return GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_jobs=n_jobs)(w)
+
+# %% ../nbs/02_gap.ipynb #1b3f5120
+@patch
+def per_request(self: GapEvaluator,
+                w: np.ndarray, # (T,) one weight vector, >= 0; any scale
+               ) -> np.ndarray:
+    "(Q, T) each request's gap terms $1 - \\mathrm{nDCG@}k$ of the task-ignored rankings (0 for a zero weight); unweighted"
+    w = np.asarray(w, dtype=np.float64)
+    if w.shape != (self.n_tasks,): raise ValueError(f"weights must have shape ({self.n_tasks},); got {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any(): raise ValueError("weights must be finite and >= 0")
+    T, Q, N = self.Pt.shape
+    chunk = max(1, self.block_bytes // (8 * (T + 1) * N))
+    x = np.concatenate([1.0 - _block_ndcg(self, slice(i, i + chunk), w[None])[0].T for i in range(0, Q, chunk)])
+    x[:, w == 0] = 0.0  # as in the gaps: ignoring a zero weight changes nothing
+    return x
 
 # %% ../nbs/02_gap.ipynb #3927df5d
 def gap_fractions(
@@ -652,6 +675,136 @@ def perturbed_starts(
         raise ValueError(f"scale must be a finite number >= 0; got {scale!r}")
     z = np.random.default_rng(seed).standard_normal((int(n), len(w)))
     return w * _libm(math.exp, float(scale) * z)  # libm: the same starts on AVX2 and AVX-512 machines
+
+# %% ../nbs/02_gap.ipynb #d0f827ac
+_POISSON1_CDF = np.cumsum([math.exp(-1.0) / math.factorial(j) for j in range(20)])  # counts >= 20: p < 1e-19
+
+def poisson_counts(
+    request_ids: Sequence | np.ndarray, # (Q,) request ids
+    n_boot: int, # replicates B
+    *,
+    seed: int = 0, # which bootstrap
+) -> np.ndarray:
+    "(B, Q) Poisson(1) bootstrap counts, each a function of (seed, request id, replicate) alone: a shard gets its own columns"
+    h = request_hash(request_ids, seed=seed, stream="bootstrap")
+    rep = _mix64(np.arange(1, int(n_boot) + 1, dtype=np.uint64))  # one scrambled key per replicate
+    u = (_mix64(h[None, :] ^ rep[:, None]) >> np.uint64(11)).astype(np.float64) * 2.0**-53  # uniform in [0, 1)
+    return np.searchsorted(_POISSON1_CDF, u, side="right").astype(np.uint8)
+
+# %% ../nbs/02_gap.ipynb #9e4e417a
+@dataclass(frozen=True, eq=False)
+class BootstrapSums:
+    "Sums behind request-weighted means and their Poisson-bootstrap replicates; sums over shards of the requests add (`+`)"
+    total: np.ndarray # (T,) $\sum_q v_q x_q$
+    weight: float # $\sum_q v_q$
+    boot_total: np.ndarray # (B, T) $\sum_q c_{bq} v_q x_q$
+    boot_weight: np.ndarray # (B,) $\sum_q c_{bq} v_q$
+    n_requests: int # requests summed
+
+    @classmethod
+    def from_losses(cls,
+                    losses: np.ndarray, # (Q, T) per-request terms x_q (gap terms or regrets)
+                    request_weights: np.ndarray | None, # (Q,) v_q >= 0; None = all 1
+                    request_ids: Sequence | np.ndarray, # (Q,) ids: they decide the bootstrap counts
+                    n_boot: int = 1000, # replicates B
+                    *,
+                    seed: int = 0, # which bootstrap
+                   ) -> BootstrapSums:
+        "The sums of one set (or shard) of requests, in blocks of requests so the count matrix stays small"
+        x = np.asarray(losses, dtype=np.float64)
+        Q, T = x.shape
+        v = np.ones(Q) if request_weights is None else np.asarray(request_weights, dtype=np.float64)
+        vx = x * v[:, None]
+        bt, bw = np.zeros((n_boot, T)), np.zeros(n_boot)
+        step = max(1, (1 << 21) // max(1, n_boot))  # ~2M counts per block
+        for a in range(0, Q, step):
+            C = poisson_counts(np.asarray(request_ids)[a:a + step], n_boot, seed=seed).astype(np.float64)
+            bt += np.einsum("bq,qt->bt", C, vx[a:a + step])  # einsum, not BLAS: the same bits on every CPU
+            bw += np.einsum("bq,q->b", C, v[a:a + step])
+        return cls(np.einsum("qt->t", vx), float(np.einsum("q->", v)), bt, bw, Q)
+
+    def __add__(self, other: BootstrapSums) -> BootstrapSums:
+        if not isinstance(other, BootstrapSums): return NotImplemented
+        if self.boot_total.shape != other.boot_total.shape:
+            raise ValueError(f"cannot add bootstrap sums of shapes {self.boot_total.shape} and {other.boot_total.shape}")
+        return BootstrapSums(self.total + other.total, self.weight + other.weight, self.boot_total + other.boot_total,
+                             self.boot_weight + other.boot_weight, self.n_requests + other.n_requests)
+
+    def means(self) -> tuple[np.ndarray, np.ndarray]:
+        "The weighted means (T,) and their replicates (B, T); a replicate that drew no request is NaN"
+        bw = self.boot_weight[:, None]
+        return self.total / self.weight, np.where(bw > 0, self.boot_total / np.where(bw > 0, bw, 1.0), np.nan)
+
+# %% ../nbs/02_gap.ipynb #2f4367d9
+def _check_level(level: float) -> float:
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) or not 0 < level < 1:
+        raise ValueError(f"level must be a number in (0, 1); got {level!r}")
+    return float(level)
+
+def _check_n_boot(n_boot: int) -> int:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot must be an integer >= 1; got {n_boot!r}")
+    return int(n_boot)
+
+def interval_frame(
+    sums: BootstrapSums, # the sums of every request (merged over shards if need be)
+    tasks: Sequence[str], # task names, in the order of the sums' columns
+    level: float = 0.95, # coverage of the percentile interval
+    *,
+    value: str = "fraction", # "fraction": means normalized to sum 1 (gap fractions); anything else names plain means
+) -> pd.DataFrame:
+    "Tidy frame `task, <value>, low, high`: the point estimate and its percentile bootstrap interval"
+    level = _check_level(level)
+    point, reps = sums.means()
+    if value == "fraction": point, reps = _fractions(np.maximum(point, 0.0)), _fractions(np.maximum(reps, 0.0))
+    ok = np.isfinite(reps).all(axis=1)
+    lo, hi = (np.quantile(reps[ok], [(1 - level) / 2, (1 + level) / 2], axis=0) if ok.any()
+              else np.full((2, len(tasks)), np.nan))
+    df = pd.DataFrame({"task": list(tasks), value: point, "low": lo, "high": hi})
+    df.attrs.update(level=level, n_boot=len(reps), n_boot_used=int(ok.sum()), n_requests=sums.n_requests)
+    return df
+
+def gap_fraction_intervals(
+    predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
+    weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # value model, dict task -> weight, or array in task order
+    k: int | None = None, # nDCG cutoff; None = full list
+    level: float = 0.95, # coverage of the interval
+    n_boot: int = 1000, # bootstrap replicates
+    seed: int = 0, # which bootstrap (the counts depend on it and on the request ids only)
+    *,
+    metric: str = "standard", # "standard" or "seed"
+    ties: str = "average", # "average" (scikit-learn) or "index"
+) -> pd.DataFrame:
+    "Gap fractions with percentile intervals from a Poisson bootstrap over requests (request weights respected)"
+    level, n_boot = _check_level(level), _check_n_boot(n_boot)
+    ps = _as_set(predictions, _names(weights))
+    w = as_weight_vector(weights, ps.tasks)
+    x = GapEvaluator.from_predictions(ps, k, metric, ties=ties).per_request(w)
+    return interval_frame(BootstrapSums.from_losses(x, ps.request_weights, ps.request_ids, n_boot, seed=seed), ps.tasks, level)
+
+# %% ../nbs/02_gap.ipynb #17c526c9
+def holdout_fractions(
+    result: TuningResult, # a gap-tuning result: its weights, targets and tol are checked
+    held_out: PredictionSet | np.ndarray | pd.DataFrame, # requests the weights were not tuned on (e.g. from `split_requests`)
+    k: int | None = None, # nDCG cutoff (the one tuned with)
+    level: float = 0.95, # coverage of the intervals
+    n_boot: int = 1000, # bootstrap replicates
+    seed: int = 0, # which bootstrap
+    *,
+    metric: str = "standard", # "standard" or "seed"
+    ties: str = "average", # "average" (scikit-learn) or "index"
+) -> pd.DataFrame:
+    "Held-out fractions of tuned weights with intervals: `task, target, tuned, fraction, low, high, error, flagged`"
+    if not isinstance(result, TuningResult) or result.targets is None or result.tol is None:
+        raise TypeError("result must be a TuningResult of tune_gap_targets (with targets and tol)")
+    df = gap_fraction_intervals(held_out, dict(zip(result.tasks, result.weights)), k, level, n_boot, seed, metric=metric, ties=ties)
+    tau, tol = np.asarray(result.targets), float(result.tol)
+    df.insert(1, "target", tau)
+    df.insert(2, "tuned", result.fractions)
+    df["error"] = np.abs(df.fraction - tau)
+    df["flagged"] = (df.error > tol) & ((tau < df.low - tol) | (tau > df.high + tol))
+    df.attrs.update(tol=tol, max_error=float(df.error.max()), n_flagged=int(df.flagged.sum()))
+    return df
 
 # %% ../nbs/02_gap.ipynb #48f883eb
 def sensitivity(

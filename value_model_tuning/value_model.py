@@ -20,8 +20,9 @@ from fastcore.basics import patch
 from scipy.special import expit, logit
 
 # %% auto #0
-__all__ = ['SEED_TASK_MEANS', 'TASK_BASE_RATES', 'ValueModel', 'as_weight_vector', 'PredictionSet', 'as_prediction_set',
-           'task_sum', 'task_ignored_sums', 'blended_scores', 'seed_dataset', 'task_catalog', 'synthetic_predictions']
+__all__ = ['SEED_TASK_MEANS', 'TASK_BASE_RATES', 'HASH_STREAMS', 'ValueModel', 'as_weight_vector', 'PredictionSet',
+           'as_prediction_set', 'task_sum', 'task_ignored_sums', 'blended_scores', 'seed_dataset', 'task_catalog',
+           'synthetic_predictions', 'request_hash']
 
 # %% ../nbs/01_value_model.ipynb #bae09348
 def _py(x: Any) -> Any:
@@ -501,22 +502,97 @@ def to_frame(self: PredictionSet, request_col: str = "request_id", # name of the
     return df
 
 # %% ../nbs/01_value_model.ipynb #0194b3bf
-_READERS = {".csv": pd.read_csv,  # pandas >= 3 parses floats exactly; the round-trip test below checks it
-            ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
+_BATCH_ROWS = 1 << 17  # rows per batch when streaming a table: ~1 MB per numeric column
 
 def _suffix(path: Path) -> str:
     "Table format from the file suffix."
     s = path.suffix.lower()
-    if s not in _READERS: raise ValueError(f"unsupported predictions file suffix {s!r} in {str(path)!r}; use .csv or .parquet")
+    if s not in (".csv", ".parquet", ".pq"):
+        raise ValueError(f"unsupported predictions file suffix {s!r} in {str(path)!r}; use .csv or .parquet")
     return s
 
+def _table_kind(path: Path) -> str:
+    "'parquet' or 'csv': by suffix, and a directory is a Parquet dataset (one table split over files)"
+    return "parquet" if path.is_dir() or _suffix(path) != ".csv" else "csv"
+
+def _columns_to_read(names: list[str], # the table's columns
+                     request_col: str, item_col: str, weight_col: str | None, tasks: Sequence[str] | None,
+                    ) -> list[str] | None:
+    "The id, weight and task columns to read (None = all, when `tasks` is None); missing ones named as `from_frame` does"
+    ids = [c for c in (request_col, item_col, weight_col) if c is not None]
+    missing = [c for c in ids if c not in names]
+    if missing: raise ValueError(f"columns {missing} are not in the file (have {names})")
+    if tasks is None: return None
+    missing = [t for t in tasks if t not in names]
+    if missing: raise ValueError(f"task columns {missing} are not in the file (have {names})")
+    return list(dict.fromkeys([*ids, *tasks]))
+
+
+def _check_count(n, name: str) -> int:
+    "`n` as an int >= 1"
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"{name} must be an integer >= 1; got {n!r}")
+    return int(n)
+
+# %% ../nbs/01_value_model.ipynb #5d9d154c
+def _parquet_sample_ids(dataset, request_col: str, n: int, seed: int, batch_rows: int) -> np.ndarray:
+    "Pass 1 over a Parquet dataset: only the request-id column, batch by batch; the ids of the n smallest hashes"
+    import pyarrow.compute as pc
+    best = None
+    for b in dataset.to_batches(columns=[request_col], batch_size=batch_rows, batch_readahead=1, fragment_readahead=1):
+        col = b.column(0)
+        if col.null_count: raise ValueError(f"column {request_col!r} has missing values")
+        ids = pc.unique(col).to_numpy(zero_copy_only=False)  # a request's rows sit together: hash each id once per batch
+        best = _bottom_k(best, request_hash(ids, seed=seed, stream="sample"), ids, n)
+    if best is None: raise ValueError("the file has no rows")
+    return best[1]
+
+def _read_parquet(path: Path, cols_for, request_col: str, n: int | None, seed: int, batch_rows: int) -> pd.DataFrame:
+    "A Parquet file or directory as a frame: all of it, or pass 2 keeping only the rows of the sampled requests"
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    dataset = ds.dataset(path, format="parquet")
+    cols = cols_for(dataset.schema.names)
+    if n is None: return dataset.to_table(columns=cols).to_pandas()
+    chosen = _parquet_sample_ids(dataset, request_col, n, seed, batch_rows)
+    typ = dataset.schema.field(request_col).type
+    typ = typ.value_type if pa.types.is_dictionary(typ) else typ
+    keep = ds.field(request_col).isin(pa.array(chosen, type=typ))
+    # one row group at a time (the unit Parquet decodes): peak memory is a row group or two, whatever the file size
+    parts = [rg.to_table(columns=cols, filter=keep, schema=dataset.schema, use_threads=False)
+             for frag in dataset.get_fragments() for rg in frag.split_by_row_group()]
+    return pa.concat_tables(parts).to_pandas()
+
+def _read_csv(path: Path, cols_for, request_col: str, n: int | None, seed: int, batch_rows: int) -> pd.DataFrame:
+    "A CSV file as a frame: all of it, or two passes in chunks keeping only the rows of the sampled requests"
+    cols = cols_for(list(pd.read_csv(path, nrows=0).columns))
+    if n is None: return pd.read_csv(path, usecols=cols)
+    best = None
+    for chunk in pd.read_csv(path, usecols=[request_col], chunksize=batch_rows):
+        if chunk[request_col].isna().any(): raise ValueError(f"column {request_col!r} has missing values")
+        ids = np.asarray(chunk[request_col].unique())
+        best = _bottom_k(best, request_hash(ids, seed=seed, stream="sample"), ids, n)
+    if best is None: raise ValueError("the file has no rows")
+    parts = [c[c[request_col].isin(best[1])] for c in pd.read_csv(path, usecols=cols, chunksize=batch_rows)]
+    return pd.concat(parts, ignore_index=True)
+
+# %% ../nbs/01_value_model.ipynb #b448981d
 @patch(cls_method=True)
-def from_file(cls: PredictionSet, path: str | Path, # .csv or .parquet long table
+def from_file(cls: PredictionSet, path: str | Path, # .csv or .parquet long table, or a directory of Parquet files (one dataset)
+              *,
+              sample_requests: int | None = None, # keep a uniform random sample of this many whole requests; None = all
+              seed: int = 0, # which sample (the same seed gives the same requests from any file layout)
+              batch_rows: int = _BATCH_ROWS, # rows per batch while sampling: bounds the memory of the scan
               **kwargs: Any, # passed to `PredictionSet.from_frame` (request_col, item_col, tasks, weight_col, drop_small)
              ) -> PredictionSet:
-    "Prediction set from a CSV or Parquet long table (format by suffix)."
+    "Prediction set from a CSV or Parquet long table (format by suffix), optionally a sample of its requests read in batches"
     path = Path(path)
-    return cls.from_frame(_READERS[_suffix(path)](path), **kwargs)
+    n = None if sample_requests is None else _check_count(sample_requests, "sample_requests")
+    batch_rows = _check_count(batch_rows, "batch_rows")
+    request_col = kwargs.get("request_col", "request_id")
+    cols_for = lambda names: _columns_to_read(names, request_col, kwargs.get("item_col", "item_id"),
+                                              kwargs.get("weight_col"), kwargs.get("tasks"))
+    reader = _read_parquet if _table_kind(path) == "parquet" else _read_csv
+    return cls.from_frame(reader(path, cols_for, request_col, n, seed, batch_rows), **kwargs)
 
 @patch
 def to_file(self: PredictionSet, path: str | Path, # .csv or .parquet
@@ -680,3 +756,91 @@ def synthetic_predictions(n_requests: int = 100, # Q
     values = expit(logit(base) + offset + item_sd * z)
     mask = np.arange(N) < n_cand[:, None] if ragged else None
     return PredictionSet(values, mask=mask, tasks=names, request_ids=np.array([f"r{q}" for q in range(Q)], dtype=object))
+
+# %% ../nbs/01_value_model.ipynb #84a3e6a4
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    "splitmix64's finalizer on uint64 (wrapping arithmetic): a bijection that scrambles every bit of its input"
+    x = np.array(x, dtype=np.uint64)  # a copy: the shifts and products below work in place
+    x ^= x >> np.uint64(30)
+    x *= _MIX1
+    x ^= x >> np.uint64(27)
+    x *= _MIX2
+    x ^= x >> np.uint64(31)
+    return x
+
+# One salt per use of the hash, so that the same seed draws unrelated samples, splits and bootstrap weights.
+HASH_STREAMS = {"sample": 0x243F6A8885A308D3, "holdout": 0x13198A2E03707344, "bootstrap": 0xA4093822299F31D0}
+
+def _id_codes(ids: Sequence | np.ndarray, # request ids: integers, strings, or anything with a stable `str`
+             ) -> np.ndarray:
+    "Unsalted uint64 code of each id: integers by value, floats by their bits, everything else by its text (SipHash)"
+    a = np.asarray(ids)
+    if a.dtype == object:  # ids of a PredictionSet, or read as objects: give equal ids the code of their typed form
+        kind = pd.api.types.infer_dtype(a, skipna=False)
+        a = a.astype(np.int64) if kind == "integer" else a.astype(np.float64) if kind == "floating" else a
+    if a.dtype.kind in "biu": return a.astype(np.int64).view(np.uint64)
+    if a.dtype.kind == "f": return a.astype(np.float64).view(np.uint64)
+    if a.dtype.kind != "O" or pd.api.types.infer_dtype(a, skipna=False) != "string": a = a.astype(str)
+    return pd.util.hash_array(a.astype(object), categorize=False)  # pandas' SipHash with its fixed key: stable bytes
+
+def request_hash(
+    request_ids: Sequence | np.ndarray, # (Q,) request ids (ints, strings, ...)
+    *,
+    seed: int = 0, # which hash: each seed orders the ids independently
+    stream: str = "sample", # what it is for: "sample", "holdout" or "bootstrap" (same seed, unrelated orders)
+) -> np.ndarray:
+    "Seeded 64-bit hash (uint64) of each request id: the same id gets the same number in every file, shard and process"
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be an integer in [0, 2**63); got {seed!r}")
+    if stream not in HASH_STREAMS: raise ValueError(f"stream must be one of {list(HASH_STREAMS)}; got {stream!r}")
+    key = _mix64(np.uint64(seed) ^ np.uint64(HASH_STREAMS[stream]))
+    return _mix64(_mix64(_id_codes(request_ids)) ^ key)
+
+# %% ../nbs/01_value_model.ipynb #0d3cb4d1
+def _bottom_k(
+    best: tuple[np.ndarray, np.ndarray] | None, # (hashes ascending, their ids): the k smallest distinct so far, or None
+    h: np.ndarray, # (m,) hashes of a batch of ids (repeats allowed)
+    ids: np.ndarray, # (m,) the ids
+    k: int, # sample size
+) -> tuple[np.ndarray, np.ndarray]:
+    "The k smallest distinct hashes, and their ids, among those kept so far and a new batch"
+    if best is None: best = (h[:0], ids[:0])
+    hb, ib = best
+    if len(hb) == k:  # full: only a hash below the current k-th can enter (equal = already in)
+        keep = h < hb[-1]
+        h, ids = h[keep], ids[keep]
+    if not len(h): return hb, ib
+    hh = np.concatenate([hb, h])
+    u, first = np.unique(hh, return_index=True)  # sorted distinct hashes; a request seen twice counts once
+    return u[:k], np.concatenate([ib, ids])[first[:k]]
+
+# %% ../nbs/01_value_model.ipynb #37e37a80
+@patch
+def sample_requests(self: PredictionSet, n: int, # requests to keep (all of them when the set has no more)
+                    *,
+                    seed: int = 0, # which sample
+                   ) -> PredictionSet:
+    "A uniform random sample of `n` whole requests, in their order here: those with the `n` smallest seeded request hashes"
+    n = _check_count(n, "n")
+    if n >= self.n_requests: return self
+    h = request_hash(self.request_ids, seed=seed, stream="sample")
+    return self.take_requests(np.sort(np.argpartition(h, n - 1)[:n]))
+
+@patch
+def split_requests(self: PredictionSet, holdout: float, # share of the requests to hold out, in (0, 1)
+                   *,
+                   seed: int = 0, # which split
+                  ) -> tuple[PredictionSet, PredictionSet]:
+    "(tuning set, held-out set): a uniform random `holdout` share of the requests (rounded) held out, by seeded request hash"
+    if isinstance(holdout, bool) or not isinstance(holdout, (int, float, np.integer, np.floating)) or not 0 < holdout < 1:
+        raise ValueError(f"holdout must be a number in (0, 1); got {holdout!r}")
+    Q = self.n_requests
+    m = int(round(holdout * Q))
+    if not 1 <= m <= Q - 1:
+        raise ValueError(f"holdout {holdout:g} of {Q} request(s) leaves {'no' if m < 1 else 'every'} request held out; "
+                         "need at least one request on each side")
+    test = np.zeros(Q, bool)
+    test[np.argpartition(request_hash(self.request_ids, seed=seed, stream="holdout"), m - 1)[:m]] = True
+    return self.take_requests(~test), self.take_requests(test)
