@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from fastcore.basics import patch
 from scipy.special import expit, ndtr
+
+from ..checks import (check_array, check_choice, check_int, check_real, check_seed, check_type,
+                                       check_unit, stream_rng)
 
 # %% auto #0
 __all__ = ['CHOICE_MODELS', 'CASCADE_LOGIT_SHIFT', 'DRAW_SCHEMES', 'SimConfig', 'item_value', 'play_probability', 'Draws',
@@ -19,23 +23,7 @@ __all__ = ['CHOICE_MODELS', 'CASCADE_LOGIT_SHIFT', 'DRAW_SCHEMES', 'SimConfig', 
 
 # %% ../../nbs/10_slates.ipynb #08711027
 CHOICE_MODELS = ("mnl", "cascade")
-CASCADE_LOGIT_SHIFT = 5.5 # default s of the cascade's p_i = sigmoid(r_i - s), chosen below ("The cascade's logit shift")
-
-
-def _check_choice(choice: str) -> None:
-    if choice not in CHOICE_MODELS:
-        raise ValueError(f"choice must be one of {CHOICE_MODELS}; got {choice!r}")
-
-
-def _check_int(x, name: str, lo: int = 1) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}; got {x!r}")
-
-
-def _check_finite(x, name: str, lo: float | None = None, hi: float | None = None) -> None:
-    if not np.isfinite(x): raise ValueError(f"{name} must be finite; got {x!r}")
-    if lo is not None and x < lo: raise ValueError(f"{name} must be >= {lo}; got {x!r}")
-    if hi is not None and x > hi: raise ValueError(f"{name} must be <= {hi}; got {x!r}")
+CASCADE_LOGIT_SHIFT = 5.5 # default s of the cascade's p_i = sigmoid(r_i - s), chosen in "The cascade's logit shift"
 
 # %% ../../nbs/10_slates.ipynb #8f5a333a
 @dataclass(frozen=True)
@@ -51,63 +39,71 @@ class SimConfig:
     budget_sigma: float = 0.5 # log-sd of user budgets: u ~ LogNormal(log b, budget_sigma), median b
     null_logit: float = 4.0 # logit of the no-play arm (MNL)
     choice: str = "mnl" # choice model: "mnl" or "cascade"
-    cascade_logit_shift: float = CASCADE_LOGIT_SHIFT # s: cascade plays an examined item with p = sigmoid(r - s); MNL ignores it
+    cascade_logit_shift: float = CASCADE_LOGIT_SHIFT # s: the cascade plays an examined item w.p. sigmoid(r - s)
     budget_locs: tuple[float, ...] = (100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0) # budget sweep b
     epsilon: float = 0.1 # exploration rate of epsilon-greedy slate builders
     gammas: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) # discount sweep
     n_seeds: int = 100 # seeds per setting
 
     def __post_init__(self):
-        for name in ("n_items", "slate_size", "n_users", "n_seeds"): _check_int(getattr(self, name), name)
+        for name in ("n_items", "slate_size", "n_users", "n_seeds"):
+            check_int(getattr(self, name), name, lo=1)
         if self.slate_size > self.n_items:
             raise ValueError(f"slate_size K={self.slate_size} exceeds n_items N={self.n_items}; "
                              "a slate holds K distinct items")
-        _check_finite(self.relevance_mean, "relevance_mean")
-        _check_finite(self.relevance_sd, "relevance_sd", lo=0.0)
-        _check_finite(self.cost_max, "cost_max", lo=0.0)
-        _check_finite(self.cost_relevance_corr, "cost_relevance_corr", lo=-1.0, hi=1.0)
-        _check_finite(self.budget_sigma, "budget_sigma", lo=0.0)
-        _check_finite(self.null_logit, "null_logit")
-        _check_choice(self.choice)
-        _check_finite(self.cascade_logit_shift, "cascade_logit_shift")
-        _check_finite(self.epsilon, "epsilon", lo=0.0, hi=1.0)
-        for b in self.budget_locs: _check_finite(b, "budget_locs", lo=np.nextafter(0, 1))
-        for g in self.gammas: _check_finite(g, "gammas", lo=0.0, hi=1.0)
+        check_real(self.relevance_mean, "relevance_mean")
+        for name in ("relevance_sd", "cost_max"):
+            check_real(getattr(self, name), name, lo=0)
+        check_real(self.cost_relevance_corr, "cost_relevance_corr", lo=-1, hi=1)
+        check_real(self.budget_sigma, "budget_sigma", lo=0)
+        check_real(self.null_logit, "null_logit")
+        check_choice(self.choice, "choice", CHOICE_MODELS)
+        check_real(self.cascade_logit_shift, "cascade_logit_shift")
+        check_unit(self.epsilon, "epsilon")
+        check_array(self.budget_locs, "budget_locs", ndim=1, lo=0, lo_open=True)
+        check_array(self.gammas, "gammas", ndim=1, lo=0, hi=1)
 
 # %% ../../nbs/10_slates.ipynb #4f11a017
-def _as_vector(x, name: str) -> np.ndarray:
-    a = np.array(x, dtype=np.float64)  # a private copy, made read-only below
-    if a.ndim != 1 or a.size == 0: raise ValueError(f"{name} must be a non-empty 1-D array; got shape {a.shape}")
-    if not np.isfinite(a).all(): raise ValueError(f"{name} contains NaN or inf")
-    a.flags.writeable = False
-    return a
-
-
 def item_value(
     relevance: np.ndarray, # (..., N) relevance logits
     choice: str = "mnl", # "mnl" or "cascade"
     *,
     cascade_logit_shift: float = CASCADE_LOGIT_SHIFT, # s of the cascade's p_i = sigmoid(r_i - s) (MNL ignores it)
 ) -> np.ndarray:
-    "Per-item value $v_i$ whose sum over the examined set decides the play probability: $e^{r}$ or $\\log(1+e^{r-s})$"
-    _check_choice(choice)
+    "Per-item $v_i$ whose sum over the examined set decides P(play): $e^{r}$ (MNL) or $\\log(1+e^{r-s})$ (cascade)"
+    check_choice(choice, "choice", CHOICE_MODELS)
     r = np.asarray(relevance, dtype=np.float64)
     return np.exp(r) if choice == "mnl" else np.logaddexp(0.0, r - cascade_logit_shift)
 
-
+# %% ../../nbs/10_slates.ipynb #54aeb3d4
 def play_probability(
     total_value: np.ndarray, # W: sum of item values over the examined set (>= 0)
     choice: str = "mnl", # "mnl" or "cascade"
     null_logit: float = 4.0, # logit of the no-play arm (MNL only)
 ) -> np.ndarray:
     "Probability that a user plays something, as a function of $W$: $W/(e^{r_0}+W)$ (MNL) or $1-e^{-W}$ (cascade)"
-    _check_choice(choice)
+    check_choice(choice, "choice", CHOICE_MODELS)
     w = np.asarray(total_value, dtype=np.float64)
-    if choice == "cascade": return -np.expm1(-w)
+    if choice == "cascade":
+        return -np.expm1(-w)
     with np.errstate(divide="ignore"):  # W = 0 -> log W = -inf -> probability 0, as it should
         return expit(np.log(w) - null_logit)
 
-# %% ../../nbs/10_slates.ipynb #b3998cc4
+# %% ../../nbs/10_slates.ipynb #66f1de8e
+def _as_vector(
+    x, # array-like of numbers
+    name: str, # parameter name, for the message
+    *,
+    lo: float | None = None, # smallest allowed entry; None = any finite number
+) -> np.ndarray:
+    "A private, read-only float64 copy of a non-empty 1-D array of finite numbers (each >= lo)"
+    a = np.array(check_array(x, name, ndim=1, lo=lo), dtype=np.float64)  # a copy: the World owns its arrays
+    if a.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array; got shape {a.shape}")
+    a.flags.writeable = False
+    return a
+
+# %% ../../nbs/10_slates.ipynb #2338bc32
 DRAW_SCHEMES = ("default", "notebook")
 
 
@@ -124,7 +120,25 @@ class Draws:
         "Items and users are both the published notebook's"
         return self.scheme == "notebook" and self.user_stream == 0
 
+# %% ../../nbs/10_slates.ipynb #1fd042f3
+def _world_fields(
+    relevance, cost, budgets, # (N,), (N,), (U,) array-likes
+    slate_size, null_logit, choice, cascade_logit_shift, # the World's scalars as given
+) -> dict:
+    "The checked values a `World` stores: private read-only arrays, a Python int K and floats"
+    rel = _as_vector(relevance, "relevance")
+    cost, budgets = _as_vector(cost, "cost", lo=0), _as_vector(budgets, "budgets", lo=0)
+    if cost.shape != rel.shape:
+        raise ValueError(f"cost has {cost.size} items but relevance has {rel.size}")
+    k = check_int(slate_size, "slate_size", lo=1)
+    if k > rel.size:
+        raise ValueError(f"slate_size K={k} exceeds the number of items N={rel.size}")
+    return dict(relevance=rel, cost=cost, budgets=budgets, slate_size=k,
+                null_logit=check_real(null_logit, "null_logit"),
+                choice=check_choice(choice, "choice", CHOICE_MODELS),
+                cascade_logit_shift=check_real(cascade_logit_shift, "cascade_logit_shift"))
 
+# %% ../../nbs/10_slates.ipynb #c33ef0ea
 @dataclass(frozen=True, eq=False)
 class World:
     "One simulation: item relevance and cost shared by all users, and one time budget per user."
@@ -134,27 +148,15 @@ class World:
     slate_size: int = 10 # slots per slate K (<= N)
     null_logit: float = 4.0 # logit of the no-play arm (MNL only)
     choice: str = "mnl" # choice model: "mnl" or "cascade"
-    cascade_logit_shift: float = CASCADE_LOGIT_SHIFT # s: cascade plays an examined item with p = sigmoid(r - s); MNL ignores it
+    cascade_logit_shift: float = CASCADE_LOGIT_SHIFT # s: the cascade plays an examined item w.p. sigmoid(r - s)
     drawn: Draws | None = None # how `sample_world` drew it; None = built directly, or its users replaced since
 
     def __post_init__(self):
-        if self.drawn is not None and not isinstance(self.drawn, Draws):
-            raise TypeError(f"drawn must be a Draws or None; got {type(self.drawn).__name__}")
-        rel, cost, bud = (_as_vector(getattr(self, n), n) for n in ("relevance", "cost", "budgets"))
-        if cost.shape != rel.shape:
-            raise ValueError(f"cost has {cost.size} items but relevance has {rel.size}")
-        if (cost < 0).any(): raise ValueError(f"cost must be >= 0; found min {cost.min():.4g}")
-        if (bud < 0).any(): raise ValueError(f"budgets must be >= 0; found min {bud.min():.4g}")
-        _check_int(self.slate_size, "slate_size")
-        if self.slate_size > rel.size:
-            raise ValueError(f"slate_size K={self.slate_size} exceeds the number of items N={rel.size}")
-        _check_finite(self.null_logit, "null_logit")
-        _check_choice(self.choice)
-        _check_finite(self.cascade_logit_shift, "cascade_logit_shift")
-        for n, a in (("relevance", rel), ("cost", cost), ("budgets", bud)): object.__setattr__(self, n, a)
-        object.__setattr__(self, "slate_size", int(self.slate_size))
-        object.__setattr__(self, "null_logit", float(self.null_logit))
-        object.__setattr__(self, "cascade_logit_shift", float(self.cascade_logit_shift))
+        check_type(self.drawn, "drawn", Draws, allow_none=True)
+        fields = _world_fields(self.relevance, self.cost, self.budgets, self.slate_size, self.null_logit, self.choice,
+                               self.cascade_logit_shift)
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
 
     @property
     def n_items(self) -> int: return self.relevance.size
@@ -167,14 +169,6 @@ class World:
         "Per-item $v_i$ of this world's choice model"
         return item_value(self.relevance, self.choice, cascade_logit_shift=self.cascade_logit_shift)
 
-    def with_budgets(self, budgets: np.ndarray) -> World:
-        "Same items and choice model, other users (so `drawn` no longer describes it and is cleared)"
-        return replace(self, budgets=budgets, drawn=None)
-
-    def with_choice(self, choice: str) -> World:
-        "Same items and users under another choice model"
-        return replace(self, choice=choice)
-
     def __repr__(self) -> str:
         return (f"World(N={self.n_items}, U={self.n_users}, K={self.slate_size}, choice={self.choice!r}, "
                 f"null_logit={self.null_logit:g}, "
@@ -182,86 +176,105 @@ class World:
                 + f"median budget={np.median(self.budgets):.4g}"
                 + (f", draws={self.drawn.scheme!r}" if self.drawn is not None else "") + ")")
 
-# %% ../../nbs/10_slates.ipynb #d47a44cb
-def _check_seed(seed, name: str = "seed") -> None:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{name} must be a non-negative integer; got {seed!r}")
+# %% ../../nbs/10_slates.ipynb #f4dd59c6
+@patch
+def with_budgets(
+    self: World,
+    budgets: np.ndarray, # (U,) the other users' budgets
+) -> World:
+    "Same items and choice model, other users (so `drawn` no longer describes it and is cleared)"
+    return replace(self, budgets=budgets, drawn=None)
 
+# %% ../../nbs/10_slates.ipynb #0583d8dd
+@patch
+def with_choice(
+    self: World,
+    choice: str, # "mnl" or "cascade"
+) -> World:
+    "Same items and users under another choice model"
+    return replace(self, choice=choice)
 
-def _check_draws(draws, config: SimConfig, seed) -> None:
-    if not isinstance(draws, str): raise TypeError(f"draws must be a string, one of {DRAW_SCHEMES}; got {type(draws).__name__}")
-    if draws not in DRAW_SCHEMES: raise ValueError(f"draws must be one of {DRAW_SCHEMES}; got {draws!r}")
-    if draws == "notebook":
-        if config.cost_relevance_corr != 0:
-            raise ValueError("draws='notebook' draws costs independently of relevance; "
-                             f"it needs cost_relevance_corr=0, got {config.cost_relevance_corr!r}")
-        if seed >= 2**32: raise ValueError(f"seed must be < 2**32 for draws='notebook' (a legacy RandomState seed); got {seed}")
+# %% ../../nbs/10_slates.ipynb #d4dd5a7e
+def _check_draws(
+    draws: str, # "default" or "notebook"
+    config: SimConfig, # simulation settings
+    seed: int, # world seed, already checked
+) -> str:
+    "`draws` checked, and what the notebook scheme needs of the settings and the seed"
+    draws = check_choice(draws, "draws", DRAW_SCHEMES)
+    if draws == "notebook" and config.cost_relevance_corr != 0:
+        raise ValueError("draws='notebook' draws costs independently of relevance; "
+                         f"it needs cost_relevance_corr=0, got {config.cost_relevance_corr!r}")
+    if draws == "notebook" and seed >= 2**32:
+        raise ValueError(f"seed must be < 2**32 for draws='notebook' (a legacy RandomState seed); got {seed}")
+    return draws
 
-
-def _notebook_draws(config: SimConfig, budget_loc: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "Budgets, relevance, costs in the published notebook's order, from the legacy generator `np.random.seed(seed)` used"
-    legacy = np.random.RandomState(seed)  # legacy stream on purpose: it reproduces the notebook's worlds exactly
-    budgets = legacy.lognormal(np.log(budget_loc), config.budget_sigma, config.n_users)
-    relevance = legacy.normal(config.relevance_mean, config.relevance_sd, config.n_items)
-    cost = legacy.uniform(0.0, config.cost_max, config.n_items)
-    return budgets, relevance, cost
-
-
+# %% ../../nbs/10_slates.ipynb #787fd1ae
 def sample_items(
     config: SimConfig, # simulation settings
     seed: int, # world seed; items depend on nothing else (with draws="notebook": also on config.n_users)
     *,
-    draws: str = "default", # "default": SeedSequence item stream; "notebook": the published notebook's legacy draws
+    draws: str = "default", # "default": the SeedSequence item stream; "notebook": the published notebook's legacy draws
 ) -> tuple[np.ndarray, np.ndarray]:
-    "Item relevance logits and costs `(N,)`, `(N,)` for `seed`, from the item stream of `SeedSequence(seed)` (or the notebook's)"
-    _check_seed(seed)
-    _check_draws(draws, config, seed)
-    if draws == "notebook": return _notebook_draws(config, 1.0, seed)[1:]  # b never changes how many draws come first
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-    z_rel, z_free = rng.standard_normal((2, config.n_items))
+    "Item relevance logits and costs `(N,)`, `(N,)` for `seed`, from its item stream (or the notebook's draws)"
+    config, seed = check_type(config, "config", SimConfig), check_seed(seed)
+    if _check_draws(draws, config, seed) == "notebook":
+        return _notebook_draws(config, 1.0, seed)[1:]  # b never changes how many draws come first
+    z_rel, z_free = stream_rng(seed, "items").standard_normal((2, config.n_items))
     rho = config.cost_relevance_corr
     relevance = config.relevance_mean + config.relevance_sd * z_rel
     # Gaussian copula: the cost marginal stays Uniform(0, cost_max) whatever the correlation
     cost = config.cost_max * ndtr(rho * z_rel + np.sqrt(1.0 - rho**2) * z_free)
     return relevance, cost
 
-
+# %% ../../nbs/10_slates.ipynb #ee88f21f
 def sample_budgets(
     config: SimConfig, # simulation settings
     budget_loc: float, # b: median user budget (time units), > 0
     seed: int, # world seed
+    *,
     user_stream: int = 0, # 0 = the world's own users; 1, 2, ... = fresh users for out-of-sample evaluation
 ) -> np.ndarray:
     "User budgets `(U,)`, LogNormal(log b, sigma), drawn as b * exp(sigma z) with z fixed by (seed, user_stream)"
-    _check_seed(seed)
-    _check_seed(user_stream, "user_stream")
-    if not np.isfinite(budget_loc) or budget_loc <= 0:
-        raise ValueError(f"budget_loc must be a positive, finite median budget; got {budget_loc!r}")
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, user_stream)))
-    return budget_loc * np.exp(config.budget_sigma * rng.standard_normal(config.n_users))
+    config, seed = check_type(config, "config", SimConfig), check_seed(seed)
+    user_stream = check_int(user_stream, "user_stream", lo=0)
+    budget_loc = check_real(budget_loc, "budget_loc", lo=0, lo_open=True)
+    z = stream_rng(seed, "users", user_stream).standard_normal(config.n_users)
+    return budget_loc * np.exp(config.budget_sigma * z)
 
 # %% ../../nbs/10_slates.ipynb #34355847
 def sample_world(
     config: SimConfig, # simulation settings
     budget_loc: float, # b: median user budget (time units), > 0
     seed: int, # world seed: same seed -> same items for every b
-    user_stream: int = 0, # 0 = the world's own users; 1, 2, ... = fresh users, same items
     *,
+    user_stream: int = 0, # 0 = the world's own users; 1, 2, ... = fresh users, same items
     draws: str = "default", # "default": this package's streams; "notebook": the published notebook's exact worlds
 ) -> World:
     "Draw one world: items from the seed's item stream, budgets from its user stream, scaled by `budget_loc`"
-    _check_seed(seed)
-    _check_draws(draws, config, seed)
+    config, seed = check_type(config, "config", SimConfig), check_seed(seed)
+    draws = _check_draws(draws, config, seed)
+    budgets = sample_budgets(config, budget_loc, seed, user_stream=user_stream)  # checks budget_loc and user_stream
     if draws == "notebook" and user_stream == 0:
-        sample_budgets(config, budget_loc, seed)  # validates budget_loc with the same message as the default path
         budgets, relevance, cost = _notebook_draws(config, budget_loc, seed)
     else:
         relevance, cost = sample_items(config, seed, draws=draws)
-        budgets = sample_budgets(config, budget_loc, seed, user_stream)
     return World(relevance=relevance, cost=cost, budgets=budgets, slate_size=config.slate_size,
                  null_logit=config.null_logit, choice=config.choice, cascade_logit_shift=config.cascade_logit_shift,
-                 drawn=Draws(draws, int(seed), float(budget_loc), int(user_stream)))
+                 drawn=Draws(draws, seed, float(budget_loc), int(user_stream)))
 
+# %% ../../nbs/10_slates.ipynb #1be4f210
+def _notebook_draws(
+    config: SimConfig, # simulation settings
+    budget_loc: float, # b: median user budget
+    seed: int, # world seed, < 2**32
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Budgets, relevance, costs in the published notebook's order, from the legacy generator `np.random.seed(seed)` used"
+    legacy = np.random.RandomState(seed)  # legacy stream on purpose: it reproduces the notebook's worlds exactly
+    budgets = legacy.lognormal(np.log(budget_loc), config.budget_sigma, config.n_users)
+    relevance = legacy.normal(config.relevance_mean, config.relevance_sd, config.n_items)
+    cost = legacy.uniform(0.0, config.cost_max, config.n_items)
+    return budgets, relevance, cost
 
 # %% ../../nbs/10_slates.ipynb #f026dae9
 def check_slates(
@@ -271,8 +284,9 @@ def check_slates(
     "Validated `(U, K)` int64 slates: integer indices in [0, N), K = world.slate_size, no item twice in a slate"
     s = np.asarray(slates)
     if not np.issubdtype(s.dtype, np.integer):
-        raise ValueError(f"slates must be an integer array of item indices; got dtype {s.dtype}")
-    if s.ndim == 1: s = np.broadcast_to(s, (world.n_users, s.size))
+        raise TypeError(f"slates must be an integer array of item indices; got dtype {s.dtype}")
+    if s.ndim == 1:
+        s = np.broadcast_to(s, (world.n_users, s.size))
     if s.shape != (world.n_users, world.slate_size):
         raise ValueError(f"slates must have shape (U, K) = {(world.n_users, world.slate_size)} "
                          f"(or (K,) for one slate for all users); got {np.shape(slates)}")
@@ -294,12 +308,12 @@ def cumulative_cost(
     "Cost of slots 1..k per user and slot, `(U, K)`"
     return np.cumsum(world.cost[check_slates(slates, world)], axis=1)
 
-
+# %% ../../nbs/10_slates.ipynb #1bbc977e
 def _examined(s: np.ndarray, world: World) -> np.ndarray:
     "Examined slots of already validated slates"
     return np.cumsum(world.cost[s], axis=1) < world.budgets[:, None]
 
-
+# %% ../../nbs/10_slates.ipynb #a03e5eb6
 def examined_mask(
     slates: np.ndarray, # (U, K) item indices
     world: World, # the world the slates are shown in
@@ -325,7 +339,7 @@ def slot_play_probs(
     before = np.cumsum(log_miss, axis=1) - log_miss  # log P(no play in earlier slots)
     return np.where(seen, expit(r) * np.exp(before), 0.0)
 
-
+# %% ../../nbs/10_slates.ipynb #24119d61
 def expected_play(
     slates: np.ndarray, # (U, K) item indices
     world: World, # the world the slates are shown in
@@ -335,7 +349,7 @@ def expected_play(
     W = np.where(_examined(s, world), world.item_value[s], 0.0).sum(axis=1)
     return play_probability(W, world.choice, world.null_logit)
 
-
+# %% ../../nbs/10_slates.ipynb #06612156
 def effective_slate_size(
     slates: np.ndarray, # (U, K) item indices
     world: World, # the world the slates are shown in
@@ -360,26 +374,33 @@ class SimResult:
     def __repr__(self) -> str:
         return f"SimResult(U={self.choice.size}, play_rate={self.play_rate:.4f}, ess={self.effective_slate_size:.3f})"
 
+# %% ../../nbs/10_slates.ipynb #e995348b
+def _sampled_choice(
+    r: np.ndarray, # (U, K) relevance of the shown items
+    seen: np.ndarray, # (U, K) bool, examined slots
+    world: World, # the choice model
+    rng: np.random.Generator, # source of the draws
+) -> tuple[np.ndarray, np.ndarray]:
+    "Each user's drawn slot and whether it is a play: Gumbel-max over examined slots and the null arm, or a cascade"
+    if world.choice == "mnl":
+        g = rng.gumbel(size=(r.shape[0], r.shape[1] + 1))
+        util = np.where(seen, r + g[:, 1:], -np.inf)
+        best = util.argmax(axis=1)
+        return best, util[np.arange(r.shape[0]), best] > world.null_logit + g[:, 0]
+    hit = seen & (rng.random(r.shape) < expit(r - world.cascade_logit_shift))
+    return hit.argmax(axis=1), hit.any(axis=1)
 
+# %% ../../nbs/10_slates.ipynb #9d18a251
 def simulate(
     slates: np.ndarray, # (U, K) item indices
     world: World, # the world the slates are shown in
-    rng: np.random.Generator, # explicit, seeded source of every draw
+    rng: np.random.Generator, # explicit, seeded source of every draw (advanced in place)
 ) -> SimResult:
     "Sample each user's choice and the per-slot rewards"
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)); got {type(rng).__name__}")
+    check_type(rng, "rng", np.random.Generator)
     s = check_slates(slates, world)
     seen = _examined(s, world)
-    r = world.relevance[s]
-    if world.choice == "mnl":
-        g = rng.gumbel(size=(s.shape[0], s.shape[1] + 1))
-        util = np.where(seen, r + g[:, 1:], -np.inf)
-        best = util.argmax(axis=1)
-        played = util[np.arange(s.shape[0]), best] > world.null_logit + g[:, 0]
-    else:
-        hit = seen & (rng.random(s.shape) < expit(r - world.cascade_logit_shift))
-        best, played = hit.argmax(axis=1), hit.any(axis=1)
+    best, played = _sampled_choice(world.relevance[s], seen, world, rng)
     choice = np.where(played, best, -1)
     rewards = np.zeros(s.shape)
     rewards[np.flatnonzero(played), choice[played]] = 1.0
