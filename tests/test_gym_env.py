@@ -106,10 +106,23 @@ def test_bad_actions_and_options_raise():
     with pytest.raises(RuntimeError, match="reset"): env.action_masks()
     with pytest.raises(RuntimeError, match="reset"): env.step(0)
     env.reset(seed=0)
-    for bad in (-1, 3, 1.0, True, "1"):
-        with pytest.raises(ValueError, match="action must be an item index"): env.step(bad)
-    with pytest.raises(TypeError, match="max_steps must be an integer"): SlateEnv(tiny, max_steps=3.0)
-    with pytest.raises(ValueError, match="max_steps must be >= the slate size"): SlateEnv(tiny, max_steps=1)
+    for bad in (-1, 3):  # integers outside [0, N): a bad value
+        with pytest.raises(ValueError, match=r"action must be an item index in \[0, 3\)"):
+            env.step(bad)
+    for bad in (1.0, True, "1", None, np.array(1)):  # not an integer: a wrong type
+        with pytest.raises(TypeError, match="action must be an int; got"):
+            env.step(bad)
+    with pytest.raises(TypeError, match="max_steps must be an int or None; got float 3.0"):
+        SlateEnv(tiny, max_steps=3.0)
+    with pytest.raises(ValueError, match="max_steps must be >= the slate size"):
+        SlateEnv(tiny, max_steps=1)
+    with pytest.raises(TypeError, match="world must be a World; got ndarray"):
+        SlateEnv(np.zeros(3))
+    with pytest.raises(ValueError, match=r"options\['user'\] must be an int in \[0, 0\]; got 1"):
+        env.reset(options={"user": 1})
+    with pytest.raises(TypeError, match="positional"):
+        SlateEnv(tiny, SimConfig())  # the options after the world are keyword-only
+    assert env.step(np.int64(1))[4]["invalid_action"] is False  # numpy integers (what Gymnasium samples) are fine
 
 
 def test_gymnasium_checker_and_registered_env():

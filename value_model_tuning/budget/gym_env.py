@@ -13,84 +13,91 @@ from fastcore.basics import patch
 from gymnasium import spaces
 
 from .slates import SimConfig, World, sample_world
+from ..checks import check_choice, check_int, check_type
 
 # %% auto #0
 __all__ = ['ENV_ID', 'SlateEnv']
 
-# %% ../../nbs/10a_gym_env.ipynb #7726673c
+# %% ../../nbs/10a_gym_env.ipynb #fe4ab482
 ENV_ID = "value_model_tuning/BudgetSlate-v0"
 
 
+def _observation_space(world: World) -> spaces.Dict:
+    "The observation space of a world's episodes, with finite bounds (Gymnasium warns on infinite ones)"
+    n, k = world.n_items, world.slate_size
+    items = np.stack([world.relevance, world.cost], axis=1)
+    most_spent = np.sort(world.cost)[-k:].sum()  # a slate spends at most its K dearest items ...
+    most_value = np.sort(world.item_value)[-k:].sum()  # ... and collects at most its K most valuable ones
+    return spaces.Dict({
+        "slot": spaces.Discrete(k + 1),
+        "budget_to_go": spaces.Box(-most_spent, max(world.budgets.max(), 1.0), (1,), np.float64),
+        "cum_relevance": spaces.Box(0.0, most_value, (1,), np.float64),
+        "items": spaces.Box(np.tile(items.min(axis=0), (n, 1)), np.tile(items.max(axis=0), (n, 1)), (n, 2), np.float64),
+        "placed": spaces.MultiBinary(n),
+    })
+
+# %% ../../nbs/10a_gym_env.ipynb #7726673c
 class SlateEnv(gym.Env):
     "Build one user's slate slot by slot under a time budget; reward 1 when the user plays an item."
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self,
-                 world: World | None = None, # items, users and choice model; None = sample_world(config, budget_loc, seed)
+                 world: World | None = None, # items, users, choice model; None = sample_world(config, budget_loc, seed)
+                 *,
                  config: SimConfig | None = None, # settings used when world is None (default SimConfig())
                  budget_loc: float = 200.0, # median budget used when world is None
                  seed: int = 0, # world seed used when world is None (episode draws come from reset(seed=...))
                  render_mode: str | None = None, # None or "ansi"
-                 *,
-                 max_steps: int | None = None): # steps per episode, invalid (no-op) ones included, before truncation; None = 2K
-        if world is None: world = sample_world(config or SimConfig(), budget_loc, seed)
-        if not isinstance(world, World): raise ValueError(f"world must be a World; got {type(world).__name__}")
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}; got {render_mode!r}")
-        n, k = world.n_items, world.slate_size
-        if max_steps is None: max_steps = 2 * k
-        if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)):
-            raise TypeError(f"max_steps must be an integer or None; got {type(max_steps).__name__}")
-        if max_steps < k: raise ValueError(f"max_steps must be >= the slate size K={k}; got {max_steps}")
-        self.world, self.render_mode, self.max_steps = world, render_mode, int(max_steps)
+                 max_steps: int | None = None): # steps per episode (no-ops included) before truncation; None = 2K
+        if world is None:
+            world = sample_world(config or SimConfig(), budget_loc, seed)
+        self.world = check_type(world, "world", World)
+        self.render_mode = check_choice(render_mode, "render_mode", self.metadata["render_modes"], allow_none=True)
+        k = world.slate_size
+        max_steps = check_int(max_steps, "max_steps", allow_none=True)
+        self.max_steps = 2 * k if max_steps is None else max_steps
+        if self.max_steps < k:
+            raise ValueError(f"max_steps must be >= the slate size K={k}; got {self.max_steps}")
         self._items = np.stack([world.relevance, world.cost], axis=1)
         self._value = world.item_value
-        self.action_space = spaces.Discrete(n)
-        # Finite bounds (Gymnasium warns on infinite ones): a slate spends at most its K dearest items and
-        # collects at most its K most valuable ones.
-        most_spent = np.sort(world.cost)[-k:].sum()
-        self.observation_space = spaces.Dict({
-            "slot": spaces.Discrete(k + 1),
-            "budget_to_go": spaces.Box(-most_spent, max(world.budgets.max(), 1.0), (1,), np.float64),
-            "cum_relevance": spaces.Box(0.0, np.sort(self._value)[-k:].sum(), (1,), np.float64),
-            "items": spaces.Box(np.tile(self._items.min(axis=0), (n, 1)), np.tile(self._items.max(axis=0), (n, 1)),
-                                (n, 2), np.float64),
-            "placed": spaces.MultiBinary(n),
-        })
+        self.action_space, self.observation_space = spaces.Discrete(world.n_items), _observation_space(world)
         self._slate: list[int] = []
         self._placed: np.ndarray | None = None  # set by reset()
 
-    def _obs(self) -> dict:
-        return {"slot": np.int64(len(self._slate)),
-                "budget_to_go": np.array([self._budget - self._spent]),
-                "cum_relevance": np.array([self._W]),
-                "items": self._items.copy(),
-                "placed": self._placed.copy()}
+# %% ../../nbs/10a_gym_env.ipynb #bb92c7e7
+@patch
+def _obs(self: SlateEnv) -> dict:
+    "The observation now: slot, budget to go, cumulative value of the examined items, the item table, placed items"
+    return {"slot": np.int64(len(self._slate)),
+            "budget_to_go": np.array([self._budget - self._spent]),
+            "cum_relevance": np.array([self._W]),
+            "items": self._items.copy(),
+            "placed": self._placed.copy()}
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        user = (options or {}).get("user")
-        if user is None: user = int(self.np_random.integers(self.world.n_users))
-        elif not 0 <= user < self.world.n_users:
-            raise ValueError(f"options['user'] must be in [0, {self.world.n_users}); got {user!r}")
-        self._user, self._budget = int(user), float(self.world.budgets[user])
-        self._spent, self._W, self._slate = 0.0, 0.0, []
-        self._seen: list[bool] = []
-        self._placed = np.zeros(self.world.n_items, np.int8)
-        self._played_slot, self._steps, self._done = -1, 0, False
-        return self._obs(), {"user": self._user, "budget": self._budget}
+# %% ../../nbs/10a_gym_env.ipynb #afe44bda
+@patch
+def reset(self: SlateEnv, *, seed: int | None = None, options: dict | None = None):
+    "Start an episode: a user drawn by the seeded generator (or `options['user']`), an empty slate"
+    super(SlateEnv, self).reset(seed=seed)
+    user = (options or {}).get("user")
+    if user is None:
+        user = int(self.np_random.integers(self.world.n_users))
+    user = check_int(user, "options['user']", lo=0, hi=self.world.n_users - 1)
+    self._user, self._budget = user, float(self.world.budgets[user])
+    self._spent, self._W, self._slate = 0.0, 0.0, []
+    self._seen: list[bool] = []
+    self._placed = np.zeros(self.world.n_items, np.int8)
+    self._played_slot, self._steps, self._done = -1, 0, False
+    return self._obs(), {"user": self._user, "budget": self._budget}
 
-    def _draw_mnl(self) -> int:
-        "Gumbel-max draw over the examined slots and the null arm; the played slot or -1"
-        g = self.np_random.gumbel(size=len(self._slate) + 1)
-        util = np.where(self._seen, self.world.relevance[self._slate] + g[1:], -np.inf)
-        best = int(util.argmax())
-        return best if util[best] > self.world.null_logit + g[0] else -1
-
-    def render(self):
-        if self.render_mode != "ansi": return None
-        return (f"user {getattr(self, '_user', None)}: slate {self._slate}, budget to go "
-                f"{self._budget - self._spent:.2f}, examined {sum(self._seen)}")
+# %% ../../nbs/10a_gym_env.ipynb #76b46dd3
+@patch
+def render(self: SlateEnv):
+    "The `ansi` render: the user, the slate so far, the budget left and how many slots were examined"
+    if self.render_mode != "ansi":
+        return None
+    return (f"user {getattr(self, '_user', None)}: slate {self._slate}, budget to go "
+            f"{self._budget - self._spent:.2f}, examined {sum(self._seen)}")
 
 # %% ../../nbs/10a_gym_env.ipynb #538433f3
 @patch
@@ -99,25 +106,58 @@ def action_masks(self: SlateEnv) -> np.ndarray:
     if self._placed is None: raise RuntimeError("call reset() before action_masks()")
     return self._placed == 0
 
+# %% ../../nbs/10a_gym_env.ipynb #25642ff7
+@patch
+def _place(self: SlateEnv, a: int) -> tuple[float, bool]:
+    "Put unplaced item `a` in the next slot: spend its cost, examine it if the budget allows, draw a cascade play"
+    self._spent += self.world.cost[a]
+    seen = self._spent < self._budget  # strict: an item that exactly uses up the budget is not examined
+    self._slate.append(a)
+    self._seen.append(seen)
+    self._placed[a] = 1
+    reward = 0.0
+    if seen and self.world.choice == "cascade" and self._played_slot < 0:
+        if self.np_random.random() < -np.expm1(-self._value[a]):  # p_i = 1 - exp(-v_i)
+            self._played_slot, reward = len(self._slate) - 1, 1.0
+    if seen:
+        self._W += self._value[a]
+    return reward, seen
+
+# %% ../../nbs/10a_gym_env.ipynb #df923dad
+@patch
+def _draw_mnl(self: SlateEnv) -> int:
+    "Gumbel-max draw over the examined slots and the null arm; the played slot or -1"
+    g = self.np_random.gumbel(size=len(self._slate) + 1)
+    util = np.where(self._seen, self.world.relevance[self._slate] + g[1:], -np.inf)
+    best = int(util.argmax())
+    return best if util[best] > self.world.null_logit + g[0] else -1
+
+# %% ../../nbs/10a_gym_env.ipynb #6373060d
+@patch
+def _final_info(self: SlateEnv) -> dict:
+    "What the last step of an episode adds to `info`: played slot, per-slot rewards, the slate (-1 = never filled)"
+    k = self.world.slate_size
+    slot_rewards = np.zeros(k)
+    if self._played_slot >= 0:
+        slot_rewards[self._played_slot] = 1.0
+    slate = np.full(k, -1, np.int64)  # fixed shape, so vector envs can stack infos
+    slate[:len(self._slate)] = self._slate
+    return dict(played_slot=self._played_slot, slot_rewards=slot_rewards, slate=slate)
+
 # %% ../../nbs/10a_gym_env.ipynb #c0f74303
 @patch
 def step(self: SlateEnv, action):
     "Place item `action` in the next slot; an item already placed is a no-op (reward 0, `info['invalid_action']`)"
-    if self._placed is None: raise RuntimeError("call reset() before step()")
-    if self._done: raise RuntimeError("episode is over; call reset()")
-    if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or not 0 <= action < self.world.n_items:
-        raise ValueError(f"action must be an item index in [0, {self.world.n_items}); got {action!r}")
-    a, reward, seen = int(action), 0.0, False
+    if self._placed is None:
+        raise RuntimeError("call reset() before step()")
+    if self._done:
+        raise RuntimeError("episode is over; call reset()")
+    a = check_int(action, "action")
+    if not 0 <= a < self.world.n_items:
+        raise ValueError(f"action must be an item index in [0, {self.world.n_items}); got {a}")
     self._steps += 1
     invalid = bool(self._placed[a])
-    if not invalid:
-        self._spent += self.world.cost[a]
-        seen = self._spent < self._budget  # strict: an item that exactly uses up the budget is not examined
-        self._slate.append(a); self._seen.append(seen); self._placed[a] = 1
-        if seen and self.world.choice == "cascade" and self._played_slot < 0:
-            if self.np_random.random() < -np.expm1(-self._value[a]):  # p_i = 1 - exp(-v_i)
-                self._played_slot, reward = len(self._slate) - 1, 1.0
-        if seen: self._W += self._value[a]
+    reward, seen = (0.0, False) if invalid else self._place(a)
     terminated = len(self._slate) == self.world.slate_size
     truncated = not terminated and self._steps >= self.max_steps
     info = {"examined": seen, "invalid_action": invalid}
@@ -126,11 +166,7 @@ def step(self: SlateEnv, action):
         reward = float(self._played_slot >= 0)
     if terminated or truncated:
         self._done = True
-        slot_rewards = np.zeros(self.world.slate_size)
-        if self._played_slot >= 0: slot_rewards[self._played_slot] = 1.0
-        slate = np.full(self.world.slate_size, -1, np.int64)  # fixed shape, so vector envs can stack infos
-        slate[:len(self._slate)] = self._slate
-        info.update(played_slot=self._played_slot, slot_rewards=slot_rewards, slate=slate)
+        info.update(self._final_info())
     return self._obs(), reward, terminated, truncated, info
 
 # %% ../../nbs/10a_gym_env.ipynb #81a76e55
