@@ -7,17 +7,20 @@ Docs: https://vmt-dev.github.io/value_model_tuning/oracle.html.md"""
 # %% ../../nbs/11_oracle.ipynb #781ccbcd
 from __future__ import annotations
 
-import itertools
+import contextlib, functools, itertools, warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 from tqdm.auto import tqdm
 
 from .slates import (SimConfig, World, check_slates, effective_slate_size, expected_play,
                                               play_probability, sample_world)
+from ..checks import (as_generator, check_array, check_bool, check_int, check_n_jobs, check_real,
+                                       check_seeds, check_type, stream_rng)
 
 # %% auto #0
 __all__ = ['BASELINES', 'dominance_prune', 'knapsack_frontier', 'cardinality_knapsack', 'compose_slates', 'OracleResult',
@@ -29,6 +32,7 @@ def dominance_prune(
     value: np.ndarray, # (N,) item values v_i
     cost: np.ndarray, # (N,) item costs c_i
     max_items: int, # K: at most this many items in a set
+    *,
     chunk: int = 1024, # rows per block of the pairwise comparison (bounds memory at chunk x N)
 ) -> np.ndarray:
     "Indices (ascending) of items dominated by fewer than `max_items` others; some optimal set uses only these"
@@ -39,95 +43,121 @@ def dominance_prune(
         sl = slice(lo, lo + chunk)
         vi, ci, ii = v[sl, None], c[sl, None], idx[sl, None]
         weakly = (v >= vi) & (c <= ci)
-        strictly = (v > vi) | (c < ci) | (idx < ii)  # index tie-break: identical items do not dominate each other both ways
+        strictly = (v > vi) | (c < ci) | (idx < ii)  # index tie-break: identical items do not dominate both ways
         n_dom[sl] = (weakly & strictly).sum(axis=1)
     return np.flatnonzero(n_dom < max_items)
+
+# %% ../../nbs/11_oracle.ipynb #f4e3d192
+def _merge_item(
+    front: tuple[np.ndarray, np.ndarray, np.ndarray], # frontier k: costs (ascending), values (rising), member masks
+    below: tuple[np.ndarray, np.ndarray, np.ndarray], # frontier k-1, which does not contain item j yet
+    cost_j: float, # c_j
+    value_j: float, # v_j
+    bit: np.ndarray, # (words,) uint64: item j's member bit
+    max_size: int, # refuse frontiers larger than this
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Frontier k after item j: merged with frontier k-1 plus item j, keeping the sets worth more than every cheaper one"
+    cc = np.concatenate([front[0], below[0] + cost_j])
+    vv = np.concatenate([front[1], below[1] + value_j])
+    order = np.argsort(cc, kind="stable")  # merges two cost-sorted runs (timsort: linear)
+    vv = vv[order]
+    keep = np.empty(vv.size, bool)
+    keep[0] = True
+    keep[1:] = vv[1:] > np.maximum.accumulate(vv)[:-1]
+    if keep.sum() > max_size: raise ValueError(f"knapsack frontier exceeds {max_size} sets; use exact=False")
+    idx = order[keep]
+    return cc[idx], vv[keep], np.concatenate([front[2], below[2] | bit])[idx]
+
+# %% ../../nbs/11_oracle.ipynb #e7e3468d
+def _members(
+    masks: np.ndarray, # (F, words) uint64 bit masks, 64 items per word
+    n: int, # number of items
+) -> np.ndarray:
+    "Member flags `(F, n)` bool of bit-mask sets"
+    shifts = np.arange(64, dtype=np.uint64)
+    return ((masks[:, :, None] >> shifts) & np.uint64(1)).astype(bool).reshape(len(masks), -1)[:, :n]
 
 # %% ../../nbs/11_oracle.ipynb #ad4fb370
 def knapsack_frontier(
     value: np.ndarray, # (n,) item values >= 0
     cost: np.ndarray, # (n,) item costs >= 0 (continuous)
     max_items: int, # K: at most this many items per set
+    *,
     max_size: int = 5_000_000, # refuse frontiers larger than this (memory guard)
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "Pareto frontier of sets of at most K items: costs `(F,)` ascending, values `(F,)` strictly increasing, members `(F, n)` bool"
-    v, c = np.asarray(value, np.float64), np.asarray(cost, np.float64)
-    if v.shape != c.shape or v.ndim != 1: raise ValueError(f"value and cost must be 1-D of equal length; got {v.shape}, {c.shape}")
-    if (v < 0).any() or (c < 0).any(): raise ValueError("value and cost must be >= 0")
-    n, K = v.size, int(max_items)
+    "Pareto frontier of sets of at most K items: costs `(F,)` ascending, values `(F,)` rising, members `(F, n)` bool"
+    v = check_array(value, "value", lo=0)
+    c = check_array(cost, "cost", lo=0)
+    if v.shape != c.shape or v.ndim != 1:
+        raise ValueError(f"value and cost must be 1-D of equal length; got {v.shape}, {c.shape}")
+    n, K = v.size, check_int(max_items, "max_items", lo=0)
     words = max(1, -(-n // 64))
-    fc = [np.zeros(1) for _ in range(K + 1)]  # frontier k: costs, values, member masks; starts as {empty set}
-    fv = [np.zeros(1) for _ in range(K + 1)]
-    fm = [np.zeros((1, words), np.uint64) for _ in range(K + 1)]
+    fronts = [(np.zeros(1), np.zeros(1), np.zeros((1, words), np.uint64)) for _ in range(K + 1)]  # {empty set}
     for j in range(n):
         bit = np.zeros(words, np.uint64)
         bit[j // 64] = np.uint64(1) << np.uint64(j % 64)
         for k in range(K, 0, -1):  # descending: frontier k-1 still excludes item j
-            cc = np.concatenate([fc[k], fc[k - 1] + c[j]])
-            vv = np.concatenate([fv[k], fv[k - 1] + v[j]])
-            order = np.argsort(cc, kind="stable")  # merges two cost-sorted runs (timsort: linear)
-            vv = vv[order]
-            keep = np.empty(vv.size, bool)
-            keep[0] = True
-            keep[1:] = vv[1:] > np.maximum.accumulate(vv)[:-1]
-            if keep.sum() > max_size: raise ValueError(f"knapsack frontier exceeds {max_size} sets; use exact=False")
-            idx = order[keep]
-            fc[k], fv[k] = cc[idx], vv[keep]
-            fm[k] = np.concatenate([fm[k], fm[k - 1] | bit])[idx]
-    shifts = np.arange(64, dtype=np.uint64)
-    members = ((fm[K][:, :, None] >> shifts) & np.uint64(1)).astype(bool).reshape(len(fc[K]), -1)[:, :n]
-    return fc[K], fv[K], members
+            fronts[k] = _merge_item(fronts[k], fronts[k - 1], c[j], v[j], bit, max_size)
+    costs, values, masks = fronts[K]
+    return costs, values, _members(masks, n)
 
-# %% ../../nbs/11_oracle.ipynb #de3d9f9e
-def cardinality_knapsack(
-    value: np.ndarray, # (n,) item values >= 0
-    weight: np.ndarray, # (n,) integer item weights >= 0
-    max_items: int, # K: at most this many items per set
-    capacities: np.ndarray, # (U,) integer capacities; a set fits if its total weight <= capacity (< 0: nothing fits)
-    return_sets: bool = True, # also back-track the chosen sets (needs a bit per DP cell); False: values only
-    max_cells: int = 400_000_000, # refuse DP tables larger than this (memory guard)
-) -> tuple[np.ndarray, np.ndarray | None]:
-    "Best total value `(U,)` and chosen items `(U, n)` bool (or None) of the 0/1 knapsack with at most K items, for every capacity"
-    v, a = np.asarray(value, np.float64), np.asarray(weight)
-    caps = np.asarray(capacities, np.int64)
-    if not np.issubdtype(a.dtype, np.integer): raise ValueError(f"weight must be integers; got dtype {a.dtype}")
-    if v.shape != a.shape or v.ndim != 1: raise ValueError(f"value and weight must be 1-D of equal length; got {v.shape}, {a.shape}")
-    if (v < 0).any() or (a < 0).any(): raise ValueError("value and weight must be >= 0")
-    n, K, U = v.size, int(max_items), caps.size
-    chosen = np.zeros((U, n), bool)
-    if n == 0 or caps.max(initial=-1) < 0: return np.zeros(U), chosen
-    order = np.argsort(a, kind="stable")
-    v_s, a_s = v[order], a[order].astype(np.int64)
-    top = np.cumsum(a_s)
-    # reach after item j (ascending weight): the sum of the K largest weights among items 0..j
-    reach = np.minimum(top - np.concatenate([np.zeros(K, np.int64), top[:-K]])[:n], caps.max())
-    if (K + 1) * (int(reach[-1]) + 1) * 2 + return_sets * int((reach + 1).sum()) * K > max_cells:
-        raise ValueError(f"knapsack table too large ({int(reach[-1])} capacity units); use a coarser cost step delta")
+# %% ../../nbs/11_oracle.ipynb #32d0de88
+def _reach(
+    weights: np.ndarray, # (n,) integer weights, ascending
+    max_items: int, # K
+    cap: int, # no capacity beyond this is asked for
+) -> np.ndarray:
+    "After each item j: the sum of the K largest weights among items 0..j (no set of them weighs more), capped"
+    top = np.cumsum(weights)
+    return np.minimum(top - np.concatenate([np.zeros(max_items, np.int64), top[:-max_items]])[:weights.size], cap)
+
+# %% ../../nbs/11_oracle.ipynb #1c2d1045
+def _grid_dp(
+    value: np.ndarray, # (n,) item values, in ascending weight order
+    weight: np.ndarray, # (n,) int64 weights, ascending
+    reach: np.ndarray, # (n,) `_reach` of the weights
+    max_items: int, # K
+    return_sets: bool, # record which cells take each item (for the back-track)
+) -> tuple[np.ndarray, int, list]:
+    "Table V `(K+1, R+1)` of best values per count and capacity, its last computed column, per-item take bits"
+    K = max_items
     V = np.zeros((K + 1, int(reach[-1]) + 1))
     buf = np.empty((K, V.shape[1]))
     takes: list[np.ndarray | None] = []
     done = 0  # columns 0..done of V are up to date; beyond, V is constant (= column `done`)
-    for j in range(n):
-        c, r = int(a_s[j]), int(reach[j])
+    for j in range(value.size):
+        c, r = int(weight[j]), int(reach[j])
         V[:, done + 1:r + 1] = V[:, done:done + 1]
         done = r
-        if c > r or v_s[j] == 0:  # cannot fit any capacity in range, or adds nothing
-            if return_sets: takes.append(None)
+        if c > r or value[j] == 0:  # cannot fit any capacity in range, or adds nothing
+            if return_sets:
+                takes.append(None)
             continue
         m = r + 1 - c
-        np.add(V[:K, :m], v_s[j], out=buf[:, :m])  # value of adding item j to the best set one item smaller
+        np.add(V[:K, :m], value[j], out=buf[:, :m])  # value of adding item j to the best set one item smaller
         if return_sets:
             take = np.zeros((K, r + 1), bool)
             np.greater(buf[:, :m], V[1:, c:r + 1], out=take[:, c:])
             takes.append(take)
         np.maximum(V[1:, c:r + 1], buf[:, :m], out=V[1:, c:r + 1])
-    ok = caps >= 0
-    w = np.minimum(caps, done)
-    best = np.where(ok, V[K, np.maximum(w, 0)], 0.0)
-    if not return_sets: return best, None
-    k = np.where(ok, K, 0)
+    return V, done, takes
+
+# %% ../../nbs/11_oracle.ipynb #d07f4fd3
+def _backtrack(
+    takes: list, # per item (weight order): take bits `(K, r+1)` or None, from `_grid_dp`
+    reach: np.ndarray, # (n,) reach of each item
+    weight: np.ndarray, # (n,) int64 weights, ascending
+    order: np.ndarray, # (n,) original index of each item
+    capacities: np.ndarray, # (U,) int64 capacities (< 0: nothing fits)
+    done: int, # last computed column of the DP table
+    max_items: int, # K
+) -> np.ndarray:
+    "Chosen items `(U, n)` bool of every user: from (K, capacity), walk the items backwards, all users at once"
+    U, n = capacities.size, weight.size
+    chosen = np.zeros((U, n), bool)
+    w, k = np.minimum(capacities, done), np.where(capacities >= 0, max_items, 0)
     users = np.arange(U)
-    for j in range(n - 1, -1, -1):  # back-track all users at once
+    for j in range(n - 1, -1, -1):
         if takes[j] is None: continue
         w = np.minimum(w, int(reach[j]))
         live = (k > 0) & (w >= 0)
@@ -135,8 +165,36 @@ def cardinality_knapsack(
         hit[live] = takes[j][k[live] - 1, w[live]]
         chosen[users[hit], order[j]] = True
         k -= hit
-        w = np.where(hit, w - a_s[j], w)
-    return best, chosen
+        w = np.where(hit, w - weight[j], w)
+    return chosen
+
+# %% ../../nbs/11_oracle.ipynb #de3d9f9e
+def cardinality_knapsack(
+    value: np.ndarray, # (n,) item values >= 0
+    weight: np.ndarray, # (n,) integer item weights >= 0
+    max_items: int, # K: at most this many items per set
+    capacities: np.ndarray, # (U,) integer capacities; a set fits if its total weight <= capacity (< 0: nothing fits)
+    *,
+    return_sets: bool = True, # also back-track the chosen sets (needs a bit per DP cell); False: values only
+    max_cells: int = 400_000_000, # refuse DP tables larger than this (memory guard)
+) -> tuple[np.ndarray, np.ndarray | None]:
+    "Best total value `(U,)` and chosen items `(U, n)` bool (or None) of the 0/1 knapsack with at most K items"
+    a = np.asarray(weight)
+    if not np.issubdtype(a.dtype, np.integer): raise TypeError(f"weight must be integers; got dtype {a.dtype}")
+    v = check_array(value, "value", lo=0)
+    check_array(a, "weight", lo=0)
+    if v.shape != a.shape or v.ndim != 1:
+        raise ValueError(f"value and weight must be 1-D of equal length; got {v.shape}, {a.shape}")
+    caps, K, n = np.asarray(capacities, np.int64), check_int(max_items, "max_items", lo=1), v.size
+    if n == 0 or caps.max(initial=-1) < 0: return np.zeros(caps.size), np.zeros((caps.size, n), bool)
+    order = np.argsort(a, kind="stable")
+    v_s, a_s = v[order], a[order].astype(np.int64)
+    reach = _reach(a_s, K, caps.max())
+    if (K + 1) * (int(reach[-1]) + 1) * 2 + return_sets * int((reach + 1).sum()) * K > max_cells:
+        raise ValueError(f"knapsack table too large ({int(reach[-1])} capacity units); use a coarser cost step delta")
+    V, done, takes = _grid_dp(v_s, a_s, reach, K, return_sets)
+    best = np.where(caps >= 0, V[K, np.maximum(np.minimum(caps, done), 0)], 0.0)
+    return best, (_backtrack(takes, reach, a_s, order, caps, done, K) if return_sets else None)
 
 # %% ../../nbs/11_oracle.ipynb #d8be0a19
 def compose_slates(
@@ -179,92 +237,132 @@ class OracleResult:
                 f"delta={self.delta}, mean bracket={self.bracket.mean():.2g}, max bracket={self.bracket.max():.2g}, "
                 f"candidates={self.n_candidates})")
 
+# %% ../../nbs/11_oracle.ipynb #515ac7f5
+def _exact_slates(
+    world: World, # items, budgets, choice model
+    keep: np.ndarray, # candidate items (dominance-pruned)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Slates `(U, K)`, chosen-set sizes `(U,)` and best value W `(U,)` per user from the exact frontier"
+    K, v = world.slate_size, world.item_value
+    fc, fv, fm = knapsack_frontier(v[keep], world.cost[keep], K)
+    at = np.searchsorted(fc, world.budgets, side="left") - 1  # last frontier set costing strictly less than u
+    chosen = np.zeros((world.n_users, world.n_items), bool)
+    chosen[:, keep] = fm[np.maximum(at, 0)] & (at >= 0)[:, None]
+    return compose_slates(chosen, v, K), chosen.sum(1), np.where(at >= 0, fv[np.maximum(at, 0)], 0.0)
+
+# %% ../../nbs/11_oracle.ipynb #81799175
+def _grid_solutions(
+    world: World, # items, budgets, choice model
+    keep: np.ndarray, # candidate items (dominance-pruned)
+    delta: float, # cost grid step
+    with_sets: bool, # also build the slates and set sizes (not only the values)
+) -> list[tuple]:
+    "Both grid DPs, costs rounded up (feasible sets) then down (an upper bound): (W, slates, sizes) per user"
+    K, v, U = world.slate_size, world.item_value, world.n_users
+    cap = np.ceil(world.budgets / delta).astype(np.int64) - 1  # largest integer strictly below u / delta
+    out = []
+    for units in (np.ceil(world.cost[keep] / delta), np.floor(world.cost[keep] / delta)):
+        W, ch = cardinality_knapsack(v[keep], units.astype(np.int64), K, cap, return_sets=with_sets)
+        if not with_sets:  # the bracket needs only the values
+            out.append((W, None, None))
+            continue
+        full = np.zeros((U, world.n_items), bool)
+        full[:, keep] = ch
+        out.append((W, compose_slates(full, v, K), ch.sum(1)))
+    return out
+
+# %% ../../nbs/11_oracle.ipynb #4a524cd4
+def _better_grid_slates(
+    world: World, # items, budgets, choice model
+    grid: list[tuple], # `_grid_solutions(..., with_sets=True)`
+) -> tuple[np.ndarray, np.ndarray]:
+    "Per user, the grid slate with the higher true play, and its set size: the round-down set is often feasible"
+    p_up, p_down = (expected_play(s, world) for _, s, _ in grid)
+    down = p_down > p_up
+    return np.where(down[:, None], grid[1][1], grid[0][1]), np.where(down, grid[1][2], grid[0][2])
+
 # %% ../../nbs/11_oracle.ipynb #b93bb032
 def knapsack_oracle(
     world: World, # items, budgets, choice model
     delta: float | None = 0.01, # cost grid step (time units) for the bracket; None skips the grid DP
+    *,
     exact: bool = True, # slates from the exact frontier DP; False: the better of the two grid solutions
 ) -> OracleResult:
     "Best slate per user when the budget is known: one knapsack DP per world for all users, bracketed by a cost grid"
-    if not isinstance(world, World): raise ValueError(f"world must be a World; got {type(world).__name__}")
-    if delta is not None and not (np.isfinite(delta) and delta > 0):
-        raise ValueError(f"delta must be a positive cost step or None; got {delta!r}")
+    world = check_type(world, "world", World)
+    delta = check_real(delta, "delta", lo=0, lo_open=True, allow_none=True)
+    exact = check_bool(exact, "exact")
     if delta is None and not exact: raise ValueError("exact=False needs a cost grid step delta")
-    K, v, cost, U = world.slate_size, world.item_value, world.cost, world.n_users
-    keep = dominance_prune(v, cost, K)
+    keep = dominance_prune(world.item_value, world.cost, world.slate_size)
     slates = sizes = W_exact = None
     if exact:
-        fc, fv, fm = knapsack_frontier(v[keep], cost[keep], K)
-        at = np.searchsorted(fc, world.budgets, side="left") - 1  # last frontier set costing strictly less than u
-        chosen = np.zeros((U, world.n_items), bool)
-        chosen[:, keep] = fm[np.maximum(at, 0)] & (at >= 0)[:, None]
-        slates, sizes = compose_slates(chosen, v, K), chosen.sum(1)
-        W_exact = np.where(at >= 0, fv[np.maximum(at, 0)], 0.0)
+        slates, sizes, W_exact = _exact_slates(world, keep)
     if delta is None:
         lower = upper = play_probability(W_exact, world.choice, world.null_logit)
     else:
-        cap = np.ceil(world.budgets / delta).astype(np.int64) - 1  # largest integer strictly below u / delta
-        grid = []
-        for units in (np.ceil(cost[keep] / delta), np.floor(cost[keep] / delta)):
-            W, ch = cardinality_knapsack(v[keep], units.astype(np.int64), K, cap, return_sets=not exact)
-            if exact:  # the bracket needs only the values
-                grid.append((W, None, None)); continue
-            full = np.zeros((U, world.n_items), bool)
-            full[:, keep] = ch
-            grid.append((W, compose_slates(full, v, K), ch.sum(1)))
-        lower = play_probability(grid[0][0], world.choice, world.null_logit)
-        upper = play_probability(grid[1][0], world.choice, world.null_logit)
-        if not exact:  # the round-down set is often feasible under the true costs, and then optimal
-            p_up, p_down = (expected_play(s, world) for _, s, _ in grid)
-            down = p_down > p_up
-            slates = np.where(down[:, None], grid[1][1], grid[0][1])
-            sizes = np.where(down, grid[1][2], grid[0][2])
+        grid = _grid_solutions(world, keep, delta, with_sets=not exact)
+        lower, upper = (play_probability(W, world.choice, world.null_logit) for W, _, _ in grid)
+        if not exact:
+            slates, sizes = _better_grid_slates(world, grid)
     return OracleResult(slates=slates, play=expected_play(slates, world), play_lower=lower, play_upper=upper,
-                        set_size=sizes, delta=None if delta is None else float(delta), exact=exact,
-                        n_candidates=int(keep.size))
+                        set_size=sizes, delta=delta, exact=exact, n_candidates=int(keep.size))
 
 # %% ../../nbs/11_oracle.ipynb #9fbe033d
 def brute_force_oracle(
     world: World, # a tiny world
+    *,
     max_rows: int = 5_000_000, # refuse more than this many (user, slate) evaluations
 ) -> tuple[np.ndarray, np.ndarray]:
     "Best closed-form play `(U,)` and a best slate `(U, K)` per user, by evaluating every ordered slate"
     perms = np.array(list(itertools.permutations(range(world.n_items), world.slate_size)), np.int64)
     P, U = len(perms), world.n_users
-    if P * U > max_rows: raise ValueError(f"{P} slates x {U} users exceeds max_rows={max_rows}; brute force is for tiny worlds")
+    if P * U > max_rows:
+        raise ValueError(f"{P} slates x {U} users exceeds max_rows={max_rows}; brute force is for tiny worlds")
     many = world.with_budgets(np.repeat(world.budgets, P))
     play = expected_play(np.tile(perms, (U, 1)), many).reshape(U, P)
     best = play.argmax(axis=1)
     return play[np.arange(U), best], perms[best]
 
+# %% ../../nbs/11_oracle.ipynb #1a6d88fa
+def _renamed(**old_to_new: str) -> Callable:
+    "Decorator: accept each old keyword name for one more release, with a `DeprecationWarning`, as the new one"
+    def wrap(f: Callable) -> Callable:
+        @functools.wraps(f)
+        def shim(*args, **kwargs):
+            for old, new in old_to_new.items():
+                if old not in kwargs: continue
+                if new in kwargs: raise TypeError(f"{f.__qualname__}() got both {old!r} (deprecated) and {new!r}")
+                warnings.warn(f"{f.__qualname__}: {old!r} is deprecated; use {new!r}", DeprecationWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return f(*args, **kwargs)
+        return shim
+    return wrap
+
 # %% ../../nbs/11_oracle.ipynb #069a304c
-def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)); got {type(rng).__name__}")
-    return rng
-
-
+@_renamed(rng="seed")
 def random_slates(
     world: World, # the world to build slates for
-    rng: np.random.Generator | None = None, # required: the source of the random draws
+    seed: int | np.random.Generator | None = None, # required: an int >= 0, or a Generator to draw from
 ) -> np.ndarray:
     "K distinct items drawn uniformly at random for every user, `(U, K)`"
-    _check_rng(rng)
+    rng = as_generator(seed)
     return np.argsort(rng.random((world.n_users, world.n_items)), axis=1)[:, :world.slate_size]
 
-
+# %% ../../nbs/11_oracle.ipynb #2d2861fa
+@_renamed(rng="seed")
 def top_k_slates(
     world: World, # the world to build slates for
-    rng: np.random.Generator | None = None, # unused (deterministic policy)
+    seed: int | np.random.Generator | None = None, # unused (deterministic policy)
 ) -> np.ndarray:
     "The K most relevant items, most relevant first, shown to every user, `(U, K)`"
     top = np.argsort(-world.relevance, kind="stable")[:world.slate_size]
     return np.broadcast_to(top, (world.n_users, world.slate_size)).copy()
 
 # %% ../../nbs/11_oracle.ipynb #0b0711af
+@_renamed(rng="seed")
 def myopic_slates(
     world: World, # the world to build slates for
-    rng: np.random.Generator | None = None, # unused (deterministic policy)
+    seed: int | np.random.Generator | None = None, # unused (deterministic policy)
 ) -> np.ndarray:
     "Per user and slot, the most relevant unplaced item that still fits the remaining budget, `(U, K)`"
     order = np.argsort(-world.relevance, kind="stable")  # items by relevance, best first
@@ -282,10 +380,11 @@ def myopic_slates(
         to_go -= cost[pos]
     return out
 
-
+# %% ../../nbs/11_oracle.ipynb #f1dbb8cd
+@_renamed(rng="seed")
 def density_greedy_slates(
     world: World, # the world to build slates for
-    rng: np.random.Generator | None = None, # unused (deterministic policy)
+    seed: int | np.random.Generator | None = None, # unused (deterministic policy)
 ) -> np.ndarray:
     "Per user, items taken in order of value per unit cost while they fit (at most K), then fillers, `(U, K)`"
     with np.errstate(divide="ignore"):
@@ -301,21 +400,27 @@ def density_greedy_slates(
         spent += np.where(take, world.cost[i], 0.0)
     return compose_slates(taken, density, K)  # taken items in scan order, so the slate's running cost is `spent`
 
-
+# %% ../../nbs/11_oracle.ipynb #945231f2
+@_renamed(rng="seed")
 def oracle_slates(
     world: World, # the world to build slates for
-    rng: np.random.Generator | None = None, # unused (deterministic policy)
+    seed: int | np.random.Generator | None = None, # unused (deterministic policy)
 ) -> np.ndarray:
     "The exact oracle's slates (`knapsack_oracle` without the grid bracket), `(U, K)`"
     return knapsack_oracle(world, delta=None).slates
 
-
+# %% ../../nbs/11_oracle.ipynb #dc726fea
 BASELINES: dict[str, Callable[..., np.ndarray]] = {
     "oracle": oracle_slates, "myopic": myopic_slates, "density_greedy": density_greedy_slates,
     "top_k": top_k_slates, "random": random_slates}
 
 # %% ../../nbs/11_oracle.ipynb #5213d4c2
-def _policy_rows(config: SimConfig, budget_locs, seed: int, policies: dict) -> list[dict]:
+def _policy_rows(
+    config: SimConfig, # simulation settings
+    budget_locs: tuple[float, ...], # budget locations b
+    seed: int, # world seed
+    policies: dict[str, Callable[..., np.ndarray]], # name -> policy(world, seed)
+) -> list[dict]:
     "Evaluate every policy on the worlds of one seed (all budget locations)"
     rows = []
     for b in budget_locs:
@@ -323,7 +428,7 @@ def _policy_rows(config: SimConfig, budget_locs, seed: int, policies: dict) -> l
         oracle = knapsack_oracle(world, delta=None)
         best = oracle.play
         for i, (name, policy) in enumerate(policies.items()):
-            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, i)))  # same draws for every b
+            rng = stream_rng(seed, "oracle_baselines", i)  # the same draws at every budget
             slates = oracle.slates if policy is oracle_slates else policy(world, rng)
             play = expected_play(slates, world)
             rows.append(dict(seed=seed, budget_loc=float(b), policy=name, play=play.mean(),
@@ -331,20 +436,35 @@ def _policy_rows(config: SimConfig, budget_locs, seed: int, policies: dict) -> l
                              n_above_oracle=int((play > best + 1e-12).sum())))
     return rows
 
+# %% ../../nbs/11_oracle.ipynb #1559ff1c
+@contextlib.contextmanager
+def _loky_pool(
+    n_jobs: int, # worker processes the block asks joblib for (resolved: >= 1)
+):
+    "Context in which joblib may start its reusable loky pool; the pool is shut when the block ends"
+    try:
+        yield
+    finally:
+        if n_jobs > 1:  # n_jobs = 1 runs in this process and starts no pool
+            get_reusable_executor(reuse=True).shutdown(wait=True)
 
+# %% ../../nbs/11_oracle.ipynb #d6e688dc
 def compare_policies(
     config: SimConfig = SimConfig(), # simulation settings
     budget_locs: tuple[float, ...] | None = None, # budget locations b; None = config.budget_locs
-    seeds: range | list[int] = range(10), # world seeds
-    policies: dict[str, Callable[..., np.ndarray]] | None = None, # name -> policy(world, rng); None = BASELINES
-    n_jobs: int = 1, # joblib workers (one task per seed)
+    seeds: range | list[int] | int = range(10), # world seeds, or a count n for seeds 0..n-1
+    *,
+    policies: dict[str, Callable[..., np.ndarray]] | None = None, # name -> policy(world, seed); None = BASELINES
+    n_jobs: int = 1, # worker processes, one task per seed (-1 = all cores)
     progress: bool = True, # show a tqdm bar over seeds
 ) -> pd.DataFrame:
     "Tidy frame (seed, budget_loc, policy, play, ess, frac_oracle, n_above_oracle): every policy on every world"
+    config = check_type(config, "config", SimConfig)
     budget_locs = config.budget_locs if budget_locs is None else tuple(budget_locs)
     policies = BASELINES if policies is None else policies
-    seeds = list(seeds)
-    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_policy_rows)(config, budget_locs, s, policies) for s in seeds)
-    rows = [r for chunk in tqdm(jobs, total=len(seeds), disable=not progress, desc="seeds") for r in chunk]
+    seeds, n_jobs = check_seeds(seeds, distinct=False), check_n_jobs(n_jobs)
+    with _loky_pool(n_jobs):
+        jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_policy_rows)(config, budget_locs, s, policies) for s in seeds)
+        rows = [r for chunk in tqdm(jobs, total=len(seeds), disable=not progress, desc="seeds") for r in chunk]
     return pd.DataFrame(rows)
