@@ -1,12 +1,13 @@
 "Behaviour of value_model_tuning.budget.notebook: switches, legacy draws, the seed-45 collapse, thread robustness."
-import json, os, subprocess, sys
+import json, multiprocessing, os, subprocess, sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from value_model_tuning.budget.notebook import (SWITCHES, NotebookProtocol, NotebookReproductionWarning,
-                                                first_uniform, legacy_random_slates, reseeded_pick,
-                                                run_notebook_qlearning)
+from value_model_tuning.budget.notebook import (SWITCHES, NotebookProtocol, NotebookReproductionWarning, OneTreeBooster,
+                                                ablations, first_uniform, legacy_random_slates, reseeded_pick,
+                                                run_ablation_grid, run_notebook_qlearning)
 from value_model_tuning.budget.slates import SimConfig, effective_slate_size, sample_world
 
 
@@ -75,7 +76,7 @@ out = {}
 for seed, gamma in ((45, 0.0), (0, 0.8)):
     w = sample_world(SimConfig(), 100, seed, draws="notebook")
     fresh = sample_world(SimConfig(), 100, seed, user_stream=1, draws="notebook")
-    r = run_notebook_qlearning(w, gamma, seed, fresh=fresh, threads=threads)
+    r = run_notebook_qlearning(w, gamma, seed, fresh=fresh, n_threads=threads)
     out[f"{seed}_{gamma}"] = [r.play_rate, r.fair["expected_play"]]
 print(json.dumps(out))
 """
@@ -93,3 +94,42 @@ def test_claims_hold_with_one_and_two_threads():
     spread = max(abs(a - b) for k in res[1] for a, b in zip(res[1][k], res[2][k]))
     print(f"largest play difference, 1 vs 2 threads: {spread:.2e}")
     assert spread < 0.05
+
+
+def test_grid_on_loky_processes_matches_one_process_and_stops_its_workers():
+    "The loky pool the grid starts is shut down when it returns (no idle workers for 300 s), and the rows are the same"
+    kw = dict(config=SimConfig(n_users=60, n_items=20), progress=False, run_kwargs={"qlearning": {"n_iter": 1}})
+    before = set(multiprocessing.active_children())
+    two = run_ablation_grid([100], [0.0, 0.8], 2, n_jobs=2, **kw)
+    assert not set(multiprocessing.active_children()) - before, "loky workers left running"
+    one = run_ablation_grid([100], [0.0, 0.8], 2, n_jobs=1, **kw)
+    assert len(one) == 2 * 2 * len(ablations())
+    pd.testing.assert_frame_equal(two.drop(columns="seconds"), one.drop(columns="seconds"))
+
+
+def test_renamed_threads_parameter_warns_and_still_works():
+    w = sample_world(SimConfig(n_users=100, n_items=30), 100, 0, draws="notebook")
+    with pytest.warns(DeprecationWarning, match="threads= is deprecated.*use n_threads="):
+        old = run_notebook_qlearning(w, 0.8, 0, n_iter=2, threads=1)
+    new = run_notebook_qlearning(w, 0.8, 0, n_iter=2, n_threads=1)
+    assert (old.play_rate, old.ess) == (new.play_rate, new.ess)
+    with pytest.warns(DeprecationWarning):
+        assert OneTreeBooster(threads=2).n_threads == 2
+    with pytest.raises(TypeError, match="not both"):
+        run_notebook_qlearning(w, 0.8, 0, n_iter=2, threads=1, n_threads=2)
+
+
+def test_wrong_types_are_type_errors_bad_values_value_errors():
+    w = sample_world(SimConfig(n_users=100, n_items=30), 100, 0, draws="notebook")
+    with pytest.raises(TypeError, match="seed must be an int in \\[0, 4294967295\\]; got float 0.0"):
+        run_notebook_qlearning(w, 0.8, 0.0)
+    with pytest.raises(TypeError, match="gamma must be a float in \\[0, 1\\]; got str"):
+        run_notebook_qlearning(w, "0.8", 0)
+    with pytest.raises(ValueError, match="gamma must be a float in \\[0, 1\\]; got 1.5"):
+        run_notebook_qlearning(w, 1.5, 0)
+    with pytest.raises(TypeError, match="world must be a World"):
+        run_notebook_qlearning(w.budgets, 0.8, 0)
+    with pytest.raises(TypeError, match="backend must be one of 'loky', 'dask'; got int 1"):
+        run_ablation_grid([100], [0.8], 1, backend=1)
+    with pytest.raises(ValueError, match="seeds must be a count"):
+        run_ablation_grid([100], [0.8], 0)

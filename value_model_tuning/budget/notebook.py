@@ -7,19 +7,27 @@ Docs: https://vmt-dev.github.io/value_model_tuning/notebook_protocol.html.md"""
 # %% ../../nbs/15_notebook_protocol.ipynb #edf2c9d4
 from __future__ import annotations
 
-import hashlib, inspect, json, os, time, warnings
+import hashlib
+import inspect
+import json
+import os
+import time
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from fastcore.basics import patch
 from tqdm import tqdm
 
 from .oracle import knapsack_oracle
 from .slates import (SimConfig, World, effective_slate_size, expected_play, sample_world,
                                               simulate)
+from ..checks import (check_array, check_bool, check_choice, check_int, check_n_jobs, check_seed,
+                                       check_seeds, check_type, check_unit, stream_rng, stream_seed)
 
 # %% auto #0
 __all__ = ['SWITCHES', 'NOTEBOOK_TREE_PARAMS', 'FIRST_LEARNING_RATE', 'FEATURES', 'ALGORITHMS', 'PUBLISHED_RESULTS',
@@ -46,16 +54,7 @@ class NotebookProtocol:
         if unknown:
             raise TypeError(f"unknown NotebookProtocol switch(es) {unknown}; valid switches: {list(SWITCHES)}")
         for name in SWITCHES:
-            v = switches.get(name, True)
-            if not isinstance(v, (bool, np.bool_)):
-                raise TypeError(f"switch {name} must be a bool; got {type(v).__name__} {v!r}")
-            object.__setattr__(self, name, bool(v))
-
-    def with_switches(self, **switches: bool) -> NotebookProtocol:
-        "A copy with some switches changed (unknown names raise TypeError)"
-        return NotebookProtocol(**{**self.as_dict(), **switches})
-
-    def as_dict(self) -> dict[str, bool]: return {n: getattr(self, n) for n in SWITCHES}
+            object.__setattr__(self, name, check_bool(switches.get(name, True), f"switch {name}"))
 
     @property
     def off(self) -> tuple[str, ...]:
@@ -65,14 +64,27 @@ class NotebookProtocol:
     @property
     def label(self) -> str:
         "Readable name: 'as published', 'all off', or the switches turned off"
-        if not self.off: return "as published"
-        if len(self.off) == len(SWITCHES): return "all off"
-        return " + ".join(self.off) + " off"
+        if not self.off:
+            return "as published"
+        return "all off" if len(self.off) == len(SWITCHES) else " + ".join(self.off) + " off"
 
-    @classmethod
-    def corrected(cls) -> NotebookProtocol:
-        "Every defect switched off"
-        return cls(**dict.fromkeys(SWITCHES, False))
+# %% ../../nbs/15_notebook_protocol.ipynb #e4e14cbe
+@patch
+def as_dict(self: NotebookProtocol) -> dict[str, bool]:
+    "The switches by name"
+    return {n: getattr(self, n) for n in SWITCHES}
+
+# %% ../../nbs/15_notebook_protocol.ipynb #ce4c2a47
+@patch
+def with_switches(self: NotebookProtocol, **switches: bool) -> NotebookProtocol:
+    "A copy with some switches changed (unknown names raise TypeError)"
+    return NotebookProtocol(**{**self.as_dict(), **switches})
+
+# %% ../../nbs/15_notebook_protocol.ipynb #315efc00
+@patch(cls_method=True)
+def corrected(cls: NotebookProtocol) -> NotebookProtocol:
+    "Every defect switched off"
+    return cls(**dict.fromkeys(SWITCHES, False))
 
 # %% ../../nbs/15_notebook_protocol.ipynb #d2eabe64
 def ablations() -> dict[str, NotebookProtocol]:
@@ -86,34 +98,62 @@ NOTEBOOK_TREE_PARAMS = dict(objective="reg:squarederror", tree_method="exact", m
 FIRST_LEARNING_RATE = 0.3  # xgboost's default eta: the notebook's cold-start tree sets no learning rate
 FEATURES = ("slot", "relevance", "cost", "budget_to_go", "cum_relevance")
 
+# %% ../../nbs/15_notebook_protocol.ipynb #bb30a81f
+def _renamed(
+    old_value, # what the caller passed under the old name (None = nothing)
+    new_value, # what the caller passed under the new name (or its default)
+    *,
+    old: str, new: str, # the two names
+    default, # the new parameter's default: a value other than it means the new name was given
+    stacklevel: int = 3, # where the warning points: 3 = the caller of the function that calls this
+):
+    "The value of a renamed parameter: the new one, or the old one with a DeprecationWarning (kept for one release)"
+    if old_value is None:
+        return new_value
+    if new_value != default:
+        raise TypeError(f"give {new}= or the deprecated {old}=, not both")
+    warnings.warn(f"{old}= is deprecated and will be removed in the next release; use {new}=", DeprecationWarning,
+                  stacklevel=stacklevel)
+    return old_value
 
+# %% ../../nbs/15_notebook_protocol.ipynb #f94cc7f4
 class OneTreeBooster:
     "The notebook's Q-model: an xgboost booster that grows by one exact-method, depth-6 tree per update"
 
-    def __init__(self, threads: int = 1): # OpenMP threads of xgboost
-        self.threads, self.booster, self.learning_rates = int(threads), None, []
+    def __init__(self,
+                 n_threads: int = 1, # OpenMP threads of xgboost
+                 *,
+                 threads: int | None = None): # deprecated name of n_threads (one release)
+        n_threads = _renamed(threads, n_threads, old="threads", new="n_threads", default=1)
+        self.n_threads, self.booster, self.learning_rates = check_int(n_threads, "n_threads", lo=1), None, []
 
     @property
     def n_trees(self) -> int: return len(self.learning_rates)
 
-    def add_tree(self,
-                 X: np.ndarray, # (n, 5) features, FEATURES order
-                 y: np.ndarray, # (n,) targets
-                 learning_rate: float, # shrinkage of the new tree
-                 ) -> OneTreeBooster:
-        "Fit one more tree to the gradient of the squared error at the current predictions"
-        d = xgb.DMatrix(np.asarray(X, np.float32), label=np.asarray(y, np.float64), nthread=self.threads)
-        params = {**NOTEBOOK_TREE_PARAMS, "eta": float(learning_rate), "nthread": self.threads}
-        self.booster = xgb.train(params, d, num_boost_round=1, xgb_model=self.booster)
-        self.learning_rates.append(float(learning_rate))
-        return self
+    def __repr__(self) -> str:
+        return f"OneTreeBooster({self.n_trees} trees, learning rates {self.learning_rates[:3]}...)"
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        "Q-values, float32 as xgboost returns them (ties between items are common: trees are piecewise constant)"
-        if self.booster is None: raise RuntimeError("the model has no tree yet: call add_tree first")
-        return self.booster.inplace_predict(np.asarray(X, np.float32))
+# %% ../../nbs/15_notebook_protocol.ipynb #f20cc0b7
+@patch
+def predict(self: OneTreeBooster, X: np.ndarray) -> np.ndarray:
+    "Q-values, float32 as xgboost returns them (ties between items are common: trees are piecewise constant)"
+    if self.booster is None:
+        raise RuntimeError("the model has no tree yet: call add_tree first")
+    return self.booster.inplace_predict(np.asarray(X, np.float32))
 
-    def __repr__(self) -> str: return f"OneTreeBooster({self.n_trees} trees, learning rates {self.learning_rates[:3]}...)"
+# %% ../../nbs/15_notebook_protocol.ipynb #985a6708
+@patch
+def add_tree(self: OneTreeBooster,
+             X: np.ndarray, # (n, 5) features, FEATURES order
+             y: np.ndarray, # (n,) targets
+             learning_rate: float, # shrinkage of the new tree
+             ) -> OneTreeBooster:
+    "Fit one more tree to the gradient of the squared error at the current predictions"
+    d = xgb.DMatrix(np.asarray(X, np.float32), label=np.asarray(y, np.float64), nthread=self.n_threads)
+    params = {**NOTEBOOK_TREE_PARAMS, "eta": float(learning_rate), "nthread": self.n_threads}
+    self.booster = xgb.train(params, d, num_boost_round=1, xgb_model=self.booster)
+    self.learning_rates.append(float(learning_rate))
+    return self
 
 # %% ../../nbs/15_notebook_protocol.ipynb #12fbefaf
 _STATE = (0, 3, 4)  # the state features: slot, budget to go, cumulative relevance (1, 2 are the item's)
@@ -126,10 +166,11 @@ def state_thresholds(model: OneTreeBooster) -> list[np.ndarray]:
     for t in trees:
         idx, cond = np.asarray(t["split_indices"]), np.asarray(t["split_conditions"], np.float32)
         internal = np.asarray(t["left_children"]) != -1
-        for f in _STATE: thr[f].append(cond[internal & (idx == f)])
+        for f in _STATE:
+            thr[f].append(cond[internal & (idx == f)])
     return [np.unique(np.concatenate(thr[f])) for f in _STATE]
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #9ecd249f
 def state_cells(
     states: np.ndarray, # (n, 3) slot, budget to go, cumulative relevance
     thresholds: list[np.ndarray], # from `state_thresholds`
@@ -140,18 +181,20 @@ def state_cells(
     _, first, cell = np.unique(key, axis=0, return_index=True, return_inverse=True)
     return first, cell.ravel()
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #457a521a
 def score_items(
     model: OneTreeBooster, # fitted Q-model
     states: np.ndarray, # (n, 3) slot, budget to go, cumulative relevance
     world: World, # items
+    *,
     thresholds: list[np.ndarray] | None = None, # precomputed `state_thresholds(model)`
 ) -> np.ndarray:
     "Q-values `(n, N)` of every item in every state, scored once per state cell"
     first, cell = state_cells(states, state_thresholds(model) if thresholds is None else thresholds)
     Z = np.empty((first.size, world.n_items, len(FEATURES)), np.float32)
     Z[..., 1], Z[..., 2] = world.relevance, world.cost
-    for j, f in enumerate(_STATE): Z[..., f] = np.asarray(states, np.float64)[first, j][:, None]
+    for j, f in enumerate(_STATE):
+        Z[..., f] = np.asarray(states, np.float64)[first, j][:, None]
     return model.predict(Z.reshape(-1, len(FEATURES))).reshape(first.size, world.n_items)[cell]
 
 # %% ../../nbs/15_notebook_protocol.ipynb #c30cb089
@@ -164,14 +207,15 @@ def legacy_random_slates(
     "The notebook's behaviour slates `(U, K)`: `choice(N, K, replace=False)` per user, in user order"
     return np.stack([legacy.choice(n_items, slate_size, replace=False) for _ in range(n_users)]).astype(np.int64)
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #0e4b612a
 def first_uniform(seed: int) -> float:
     "The first uniform of `np.random.seed(seed)`: every reseeded ε-greedy draw of the notebook is this number"
     return float(np.random.RandomState(seed).random_sample())
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #c249c437
 def exploration_group(
     seed: int, # run seed
+    *,
     epsilon: float = 0.1, # exploration rate
 ) -> str:
     "'greedy' if the reseeded ε-greedy always picks the greedy item (first uniform in [ε, 1-ε)), else 'fixed pick'"
@@ -186,7 +230,7 @@ def _eps_greedy_probs(q: np.ndarray, placed: np.ndarray, epsilon: float) -> np.n
     p[np.arange(len(q)), best] += 1 - epsilon
     return p
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #f9327bfd
 def reseeded_pick(
     q: np.ndarray, # (U, N) Q-values, placed items already -inf
     placed: np.ndarray, # (U, N) bool, items already in each user's slate
@@ -230,6 +274,25 @@ def balanced_pages(
     keep = [idx[legacy.permutation(idx.size)[n_val:n_val + n_train]] for idx in (pos, neg)]
     return np.sort(np.concatenate(keep))
 
+# %% ../../nbs/15_notebook_protocol.ipynb #cdc431f2
+def _pick_items(
+    q: np.ndarray, # (U, N) Q-values, placed items already -inf
+    placed: np.ndarray, # (U, N) bool, items already in each user's slate
+    *,
+    epsilon: float, # exploration rate (0 = greedy)
+    u0: float | None, # reseeded exploration: every draw is this uniform
+    rng: np.random.Generator | None, # i.i.d. exploration draws (when u0 is None and epsilon > 0)
+) -> np.ndarray:
+    "One item per user: the notebook's reseeded draw, i.i.d. ε-greedy draws, or the greedy item"
+    if epsilon > 0 and u0 is not None:
+        return reseeded_pick(q, placed, epsilon, u0)
+    a = q.argmax(axis=1)
+    if epsilon > 0:
+        explore = rng.random(len(q)) < epsilon
+        keys = np.where(placed[explore], -1.0, rng.random((int(explore.sum()), q.shape[1])))
+        a[explore] = keys.argmax(axis=1)  # uniform over the remaining items
+    return a
+
 # %% ../../nbs/15_notebook_protocol.ipynb #d8111d90
 def notebook_slates(
     model: OneTreeBooster, # fitted Q-model
@@ -240,23 +303,19 @@ def notebook_slates(
     rng: np.random.Generator | None = None, # i.i.d. exploration draws (used when u0 is None and epsilon > 0)
 ) -> np.ndarray:
     "ε-greedy slates `(U, K)` from the Q-model, all users at once, slot by slot"
+    epsilon = check_unit(epsilon, "epsilon")
+    if epsilon > 0 and u0 is None:
+        if rng is None:
+            raise ValueError("epsilon > 0 needs u0 (reseeded draws) or rng (a numpy.random.Generator)")
+        check_type(rng, "rng", np.random.Generator)
     U, N, K = world.n_users, world.n_items, world.slate_size
-    if epsilon > 0 and u0 is None and not isinstance(rng, np.random.Generator):
-        raise ValueError("epsilon > 0 needs u0 (reseeded draws) or rng (a numpy.random.Generator)")
     thresholds = state_thresholds(model)
     budget_to_go, cum = world.budgets.astype(np.float64).copy(), np.ones(U)
     placed, slates, users = np.zeros((U, N), bool), np.empty((U, K), np.int64), np.arange(U)
     for k in range(K):
-        q = score_items(model, np.column_stack([np.full(U, float(k)), budget_to_go, cum]), world, thresholds)
+        q = score_items(model, np.column_stack([np.full(U, float(k)), budget_to_go, cum]), world, thresholds=thresholds)
         q[placed] = -np.inf
-        if epsilon > 0 and u0 is not None:
-            a = reseeded_pick(q, placed, epsilon, u0)
-        else:
-            a = q.argmax(axis=1)
-            if epsilon > 0:
-                explore = rng.random(U) < epsilon
-                keys = np.where(placed[explore], -1.0, rng.random((int(explore.sum()), N)))
-                a[explore] = keys.argmax(axis=1)  # uniform over the remaining items
+        a = _pick_items(q, placed, epsilon=epsilon, u0=u0, rng=rng)
         slates[:, k] = a
         placed[users, a] = True
         budget_to_go -= world.cost[a]
@@ -264,36 +323,40 @@ def notebook_slates(
     return slates
 
 # %% ../../nbs/15_notebook_protocol.ipynb #536d112e
-class NotebookReproductionWarning(UserWarning):
-    "A run that claims the published notebook's numbers is not on the notebook's world"
-
-
-_NB_KEY = 0x6E6F7465  # SeedSequence spawn key of this module's own (non-legacy) draws ("note")
 ALGORITHMS = ("qlearning", "sarsa")
 
 
-def _check_run(world, gamma, seed, protocol, fresh) -> tuple[float, int]:
-    if not isinstance(world, World): raise TypeError(f"world must be a World; got {type(world).__name__}")
-    if not isinstance(protocol, NotebookProtocol):
-        raise TypeError(f"protocol must be a NotebookProtocol; got {type(protocol).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an integer in [0, 2**32) (a legacy RandomState seed); got {seed!r}")
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating, np.integer)) or not 0 <= gamma <= 1:
-        raise ValueError(f"gamma must be a number in [0, 1]; got {gamma!r}")
-    if not protocol.in_sample_eval and fresh is None:
-        raise ValueError("in_sample_eval=False reports greedy play on fresh users: pass fresh= (a World with the "
-                         "same items, e.g. sample_world(config, b, seed, user_stream=1, draws='notebook'))")
-    d = world.drawn
-    problems = []
-    if d is None or not d.exact_notebook: problems.append("it was not drawn with sample_world(..., draws='notebook') "
-                                                          "(user_stream 0)")
-    elif d.seed != seed: problems.append(f"it was drawn with seed {d.seed}, the run uses seed {seed}")
-    if world.choice != "mnl" or world.null_logit != 4.0: problems.append("its choice model is not MNL with null logit 4")
+class NotebookReproductionWarning(UserWarning):
+    "A run that claims the published notebook's numbers is not on the notebook's world"
+
+# %% ../../nbs/15_notebook_protocol.ipynb #3b8f39fb
+def _warn_if_not_notebook(world: World, seed: int) -> None:
+    "Warn (NotebookReproductionWarning) if a run on `world` with `seed` cannot reproduce the released numbers"
+    d, problems = world.drawn, []
+    if d is None or not d.exact_notebook:
+        problems.append("it was not drawn with sample_world(..., draws='notebook') (user_stream 0)")
+    elif d.seed != seed:
+        problems.append(f"it was drawn with seed {d.seed}, the run uses seed {seed}")
+    if world.choice != "mnl" or world.null_logit != 4.0:
+        problems.append("its choice model is not MNL with null logit 4")
     if problems:
         warnings.warn("this world is not the published notebook's: " + "; ".join(problems) + ". The run follows the "
                       "notebook's protocol, but its numbers are not a reproduction of the released ones.",
-                      NotebookReproductionWarning, stacklevel=3)
-    return float(gamma), int(seed)
+                      NotebookReproductionWarning, stacklevel=4)  # the caller of run_notebook_*
+
+# %% ../../nbs/15_notebook_protocol.ipynb #67d81050
+def _check_run(world, gamma, seed, protocol, fresh) -> tuple[float, int]:
+    "The checked (gamma, seed) of a run, after the world, protocol and fresh users; warns if not the notebook's world"
+    check_type(world, "world", World)
+    check_type(protocol, "protocol", NotebookProtocol)
+    check_type(fresh, "fresh", World, allow_none=True)
+    seed = check_int(seed, "seed", lo=0, hi=2**32 - 1)  # a legacy RandomState seed
+    gamma = check_unit(gamma, "gamma")
+    if not protocol.in_sample_eval and fresh is None:
+        raise ValueError("in_sample_eval=False reports greedy play on fresh users: pass fresh= (a World with the "
+                         "same items, e.g. sample_world(config, b, seed, user_stream=1, draws='notebook'))")
+    _warn_if_not_notebook(world, seed)
+    return gamma, seed
 
 # %% ../../nbs/15_notebook_protocol.ipynb #14b4506c
 @dataclass(frozen=True, eq=False)
@@ -325,45 +388,49 @@ class NotebookResult:
         last = self.history.iloc[-1]
         return {k: float(last[k]) for k in ("play_rate", "expected_play", "ess")}
 
-    def greedy_slates(self, world: World) -> np.ndarray:
-        "Greedy (ε = 0) slates of the Q-model for the users of `world`"
-        return notebook_slates(self.model, world, epsilon=0.0)
-
-    def evaluate(self,
-                 fresh: World | np.ndarray, # fresh users: a World with the training items, or their budgets (U,)
-                 ) -> dict[str, float]:
-        "The fair protocol: greedy slates on fresh users, closed-form expected play and ESS (plus a sampled play-rate)"
-        w = fresh if isinstance(fresh, World) else self.world.with_budgets(fresh)
-        if w.n_items != self.world.n_items or not (np.array_equal(w.relevance, self.world.relevance)
-                                                   and np.array_equal(w.cost, self.world.cost)):
-            raise ValueError("fresh users must see the training world's items (same relevance and cost)")
-        s = self.greedy_slates(w)
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(_NB_KEY, 9)))
-        return dict(expected_play=float(expected_play(s, w).mean()), ess=float(effective_slate_size(s, w).mean()),
-                    play_rate=simulate(s, w, rng).play_rate)
-
     def __repr__(self) -> str:
         return (f"NotebookResult({self.algorithm}, gamma={self.gamma:g}, seed={self.seed}, {self.protocol.label}: "
                 f"play_rate={self.play_rate:.4f}, ess={self.ess:.3f}, {self.model.n_trees} trees, {self.seconds:.1f}s)")
 
+# %% ../../nbs/15_notebook_protocol.ipynb #fa47b14b
+@patch
+def greedy_slates(self: NotebookResult, world: World) -> np.ndarray:
+    "Greedy (ε = 0) slates of the Q-model for the users of `world`"
+    return notebook_slates(self.model, world, epsilon=0.0)
+
+# %% ../../nbs/15_notebook_protocol.ipynb #6705ee16
+@patch
+def evaluate(self: NotebookResult,
+             fresh: World | np.ndarray, # fresh users: a World with the training items, or their budgets (U,)
+             ) -> dict[str, float]:
+    "The fair protocol: greedy slates on fresh users, closed-form expected play and ESS (plus a sampled play-rate)"
+    w = fresh if isinstance(fresh, World) else self.world.with_budgets(fresh)
+    if w.n_items != self.world.n_items or not (np.array_equal(w.relevance, self.world.relevance)
+                                               and np.array_equal(w.cost, self.world.cost)):
+        raise ValueError("fresh users must see the training world's items (same relevance and cost)")
+    s = self.greedy_slates(w)
+    return dict(expected_play=float(expected_play(s, w).mean()), ess=float(effective_slate_size(s, w).mean()),
+                play_rate=simulate(s, w, stream_rng(self.seed, "notebook_eval")).play_rate)
+
 # %% ../../nbs/15_notebook_protocol.ipynb #fbc33e2a
 def _streams(seed: int, protocol: NotebookProtocol) -> dict:
     "The run's random sources: the legacy generator, and this module's Generators for choices and exploration"
-    behaviour, last, explore = np.random.SeedSequence(seed, spawn_key=(_NB_KEY,)).spawn(3)
+    behaviour, last, explore = stream_seed(seed, "notebook").spawn(3)
     return dict(legacy=np.random.RandomState(seed),  # the notebook's np.random.seed(seed) inside run_*
                 choices=np.random.default_rng(behaviour),  # stands in for the notebook's TensorFlow choice sampler
                 last_choices=np.random.default_rng(last),  # Q-learning's final simulation: its own stream
                 explore=None if protocol.reseeded_exploration else np.random.default_rng(explore),
                 u0=first_uniform(seed) if protocol.reseeded_exploration else None)
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #71e27bf9
 def _simulate_row(i: int, slates: np.ndarray, world: World, rng: np.random.Generator, model_trees: int):
+    "One simulation of the slates and its history row (sampled play-rate, closed-form expected play, ESS, trees)"
     sim = simulate(slates, world, rng)
     row = dict(simulation=i, play_rate=sim.play_rate, expected_play=float(expected_play(slates, world).mean()),
                ess=sim.effective_slate_size, trees=model_trees)
     return sim, row
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #c2d6c9e5
 def _training_pages(sim, slates: np.ndarray, world: World, protocol: NotebookProtocol, legacy):
     "Features `(P, K, 5)`, labels `(P, K)` and page slates of the pages an update trains on"
     played = sim.choice >= 0
@@ -371,46 +438,40 @@ def _training_pages(sim, slates: np.ndarray, world: World, protocol: NotebookPro
     F = page_features(slates[pages], world.budgets[pages], world, cumrel_bug=protocol.cumrel_bug)
     return F, sim.rewards[pages], slates[pages]
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #c3714e63
 def _qlearning_next_max(model: OneTreeBooster, F: np.ndarray, slates: np.ndarray, world: World) -> np.ndarray:
     "max over the items not yet placed of q(next row's state, item), `(P, K)`; 0 after the last slot"
     P, K, _ = F.shape
-    thresholds = state_thresholds(model)
-    q = score_items(model, F[:, 1:][..., list(_STATE)].reshape(-1, len(_STATE)), world, thresholds)
+    q = score_items(model, F[:, 1:][..., list(_STATE)].reshape(-1, len(_STATE)), world)
     q = q.reshape(P, K - 1, world.n_items)
     placed = np.zeros((P, K - 1, world.n_items), bool)  # items above each next row
     rows = np.arange(P)
-    for k in range(1, K): placed[rows, k - 1:, slates[:, k - 1]] = True
+    for k in range(1, K):
+        placed[rows, k - 1:, slates[:, k - 1]] = True
     q[placed] = -np.inf
     return np.hstack([q.max(axis=2), np.zeros((P, 1))])
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #722cc0d1
 def _sarsa_next(model: OneTreeBooster, F: np.ndarray) -> np.ndarray:
     "q of the next row as it was taken, `(P, K)`; 0 after the last slot"
     P, K, n = F.shape
     q = model.predict(F.reshape(-1, n)).reshape(P, K)
     return np.hstack([q[:, 1:], np.zeros((P, 1))])
 
-
-def _check_iter(n_iter, lo: int) -> int:
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < lo:
-        raise ValueError(f"n_iter must be an integer >= {lo}; got {n_iter!r}")
-    return int(n_iter)
-
 # %% ../../nbs/15_notebook_protocol.ipynb #c81a5d47
-def _fit_qlearning(world: World, gamma: float, seed: int, protocol: NotebookProtocol, n_iter: int, threads: int):
+def _fit_qlearning(world: World, gamma: float, seed: int, protocol: NotebookProtocol, n_iter: int, n_threads: int):
     "Behaviour data and fitted Q iteration; depends on the cumrel_bug and balanced_subsample switches only"
     st = _streams(seed, protocol)
     behaviour = legacy_random_slates(world.n_users, world.n_items, world.slate_size, st["legacy"])
     sim, row0 = _simulate_row(0, behaviour, world, st["choices"], 0)
     F, R, S = _training_pages(sim, behaviour, world, protocol, st["legacy"])
-    X, model = F.reshape(-1, len(FEATURES)), OneTreeBooster(threads)
+    X, model = F.reshape(-1, len(FEATURES)), OneTreeBooster(n_threads)
     for i in range(n_iter):
         y = R if i == 0 or gamma == 0 else R + gamma * _qlearning_next_max(model, F, S, world)
         model.add_tree(X, y.ravel(), FIRST_LEARNING_RATE if i == 0 else 0.1)  # call_count is always 1 here
     return model, row0 | dict(pages=len(S))
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #10ef04b6
 def _qlearning_result(model, row0, world, gamma, seed, protocol, fresh, epsilon, t0, cache=None) -> NotebookResult:
     "The last ε-greedy simulation and (with fresh users) the fair numbers; `cache` shares them across protocols"
     cache = {} if cache is None else cache
@@ -420,59 +481,61 @@ def _qlearning_result(model, row0, world, gamma, seed, protocol, fresh, epsilon,
         slates = notebook_slates(model, world, epsilon=epsilon, u0=st["u0"], rng=st["explore"])
         cache[key] = _simulate_row(1, slates, world, st["last_choices"], model.n_trees)[1] | dict(pages=np.nan)
     res = NotebookResult("qlearning", gamma, seed, protocol, model, world, pd.DataFrame([row0, cache[key]]), None, 0.0)
-    if fresh is not None and "fair" not in cache: cache["fair"] = res.evaluate(fresh)
+    if fresh is not None and "fair" not in cache:
+        cache["fair"] = res.evaluate(fresh)
     return replace(res, fair=cache.get("fair"), seconds=time.perf_counter() - t0)
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #ca122320
 def run_notebook_qlearning(
     world: World, # the notebook's world: sample_world(config, b, seed, draws="notebook")
     gamma: float, # discount in [0, 1]
-    seed: int, # the notebook's seed (same as the world's)
+    seed: int, # the notebook's seed (same as the world's), a legacy RandomState seed in [0, 2**32)
     protocol: NotebookProtocol = NotebookProtocol(), # defect switches (default: as published)
     *,
     fresh: World | None = None, # fresh users for the fair numbers (needed when in_sample_eval=False)
     n_iter: int = 15, # fitted-Q iterations = trees (the notebook's num_iter=15)
     epsilon: float = 0.1, # exploration of the reported slates
-    threads: int = 1, # xgboost threads
+    n_threads: int = 1, # xgboost (OpenMP) threads
+    threads: int | None = None, # deprecated name of n_threads (one release)
 ) -> NotebookResult:
     "The notebook's Q-learning: random behaviour slates, fitted Q iteration (one tree each), one ε-greedy simulation"
     t0 = time.perf_counter()
+    n_threads = _renamed(threads, n_threads, old="threads", new="n_threads", default=1)
     gamma, seed = _check_run(world, gamma, seed, protocol, fresh)
-    model, row0 = _fit_qlearning(world, gamma, seed, protocol, _check_iter(n_iter, 1), threads)
+    model, row0 = _fit_qlearning(world, gamma, seed, protocol, check_int(n_iter, "n_iter", lo=1), n_threads)
     return _qlearning_result(model, row0, world, gamma, seed, protocol, fresh, epsilon, t0)
 
 # %% ../../nbs/15_notebook_protocol.ipynb #653437fa
 def run_notebook_sarsa(
     world: World, # the notebook's world: sample_world(config, b, seed, draws="notebook")
     gamma: float, # discount in [0, 1]
-    seed: int, # the notebook's seed (same as the world's)
+    seed: int, # the notebook's seed (same as the world's), a legacy RandomState seed in [0, 2**32)
     protocol: NotebookProtocol = NotebookProtocol(), # defect switches (default: as published)
     *,
     fresh: World | None = None, # fresh users for the fair numbers (needed when in_sample_eval=False)
     n_iter: int = 50, # simulations (the notebook's num_iterations_for_model_fitting=50)
     epsilon: float = 0.1, # exploration of every simulated slate after the first
-    threads: int = 1, # xgboost threads
+    n_threads: int = 1, # xgboost (OpenMP) threads
+    threads: int | None = None, # deprecated name of n_threads (one release)
 ) -> NotebookResult:
     "The notebook's SARSA: simulate, add one tree on this batch's TD targets, build ε-greedy slates, repeat"
     t0 = time.perf_counter()
+    n_threads = _renamed(threads, n_threads, old="threads", new="n_threads", default=1)
     gamma, seed = _check_run(world, gamma, seed, protocol, fresh)
-    n_iter = _check_iter(n_iter, 2)  # the first simulation shows random slates
+    n_iter = check_int(n_iter, "n_iter", lo=2)  # the first simulation shows random slates
     st = _streams(seed, protocol)
-    U, N, K = world.n_users, world.n_items, world.slate_size
-    slates = legacy_random_slates(U, N, K, st["legacy"])
-    model, rows = OneTreeBooster(threads), []
-    for i in range(n_iter):
+    slates = legacy_random_slates(world.n_users, world.n_items, world.slate_size, st["legacy"])
+    model, rows = OneTreeBooster(n_threads), []
+    for i in range(n_iter - 1):  # the notebook updates once more after the last simulation, but never uses that model
         sim, row = _simulate_row(i, slates, world, st["choices"], model.n_trees)
-        if i == n_iter - 1:  # the notebook updates once more, but never simulates that model
-            rows.append(row | dict(pages=np.nan)); break
         F, R, _ = _training_pages(sim, slates, world, protocol, st["legacy"])
         rows.append(row | dict(pages=len(F)))
         y = R if i == 0 else R + gamma * _sarsa_next(model, F)
         model.add_tree(F.reshape(-1, len(FEATURES)), y.ravel(), FIRST_LEARNING_RATE if i == 0 else 0.1 / (i + 1))
         slates = notebook_slates(model, world, epsilon=epsilon, u0=st["u0"], rng=st["explore"])
+    rows.append(_simulate_row(n_iter - 1, slates, world, st["choices"], model.n_trees)[1] | dict(pages=np.nan))
     res = NotebookResult("sarsa", gamma, seed, protocol, model, world, pd.DataFrame(rows), None, 0.0)
-    fair = res.evaluate(fresh) if fresh is not None else None
-    return replace(res, fair=fair, seconds=time.perf_counter() - t0)
+    return replace(res, fair=None if fresh is None else res.evaluate(fresh), seconds=time.perf_counter() - t0)
 
 # %% ../../nbs/15_notebook_protocol.ipynb #86c3d9fb
 PUBLISHED_RESULTS = "published_qlearning_results.csv"
@@ -483,12 +546,15 @@ def load_published_results(
 ) -> pd.DataFrame:
     "The notebook's released Q-learning results: budget, gamma, seed, play_rate, ess (4200 rows)"
     import value_model_tuning
-    if path is None: path = os.environ.get("VMT_PUBLISHED_RESULTS") or None
+    if path is None:
+        path = os.environ.get("VMT_PUBLISHED_RESULTS") or None
     p = Path(path) if path is not None else Path(value_model_tuning.__file__).parent / "data" / PUBLISHED_RESULTS
-    if not p.is_file(): raise FileNotFoundError(f"released results not found at {p}")
+    if not p.is_file():
+        raise FileNotFoundError(f"released results not found at {p}")
     df = pd.read_csv(p)
     missing = {"budget", "gamma", "seed", "play_rate", "ess"} - set(df.columns)
-    if missing: raise ValueError(f"{p} lacks column(s) {sorted(missing)}")
+    if missing:
+        raise ValueError(f"{p} lacks column(s) {sorted(missing)}")
     return df
 
 # %% ../../nbs/15_notebook_protocol.ipynb #f6421935
@@ -498,17 +564,42 @@ def mean_relative_change(
     *,
     n_resamples: int = 1000, # bootstrap resamples of seeds
     seed: int = 0, # seed of the resampling Generator
-    confidence_level: float = 0.95, # CI level
+    confidence_level: float = 0.95, # CI level, in (0, 1)
 ) -> dict[str, float]:
     "Mean over seeds of 100 (treated / reference - 1), with a percentile bootstrap CI (the post's statistic)"
+    n_resamples = check_int(n_resamples, "n_resamples", lo=1)
+    level = check_unit(confidence_level, "confidence_level", lo_open=True, hi_open=True)
     t, r = np.asarray(treated, np.float64), np.asarray(reference, np.float64)
     if t.shape != r.shape or t.ndim != 1 or t.size == 0:
         raise ValueError(f"treated and reference must be aligned non-empty 1-D arrays; got {t.shape} and {r.shape}")
-    if not (r > 0).all(): raise ValueError("reference values must be > 0 for a relative change")
+    if not (r > 0).all():
+        raise ValueError("reference values must be > 0 for a relative change")
     change = 100.0 * (t / r - 1.0)
-    boot = change[np.random.default_rng(seed).integers(0, change.size, (n_resamples, change.size))].mean(axis=1)
-    lo, hi = np.quantile(boot, [(1 - confidence_level) / 2, (1 + confidence_level) / 2])
+    boot = change[np.random.default_rng(check_seed(seed)).integers(0, change.size, (n_resamples, change.size))]
+    lo, hi = np.quantile(boot.mean(axis=1), [(1 - level) / 2, (1 + level) / 2])
     return dict(delta=float(change.mean()), ci_low=float(lo), ci_high=float(hi), n=int(change.size))
+
+# %% ../../nbs/15_notebook_protocol.ipynb #4b355242
+def _check_protocols(protocols) -> list[NotebookProtocol]:
+    "The protocols as a list (default: every row of `ablations()`); anything else in it is a TypeError"
+    protocols = list(ablations().values()) if protocols is None else list(protocols)
+    bad = [p for p in protocols if not isinstance(p, NotebookProtocol)]
+    if bad:
+        raise TypeError(f"protocols must be NotebookProtocol objects; got {bad!r}")
+    return protocols
+
+# %% ../../nbs/15_notebook_protocol.ipynb #5e654217
+def _run_options(run, kw: dict, fresh: World | None) -> dict:
+    "The keyword options of `run`: its defaults updated by `kw` (unknown names raise TypeError), and `fresh`"
+    opts = {k: v.default for k, v in inspect.signature(run).parameters.items() if v.kind is v.KEYWORD_ONLY}
+    allowed = sorted(set(opts) - {"fresh"})
+    unknown = sorted(set(kw) - set(allowed))
+    if unknown:
+        raise TypeError(f"unknown keyword(s) {unknown}; {run.__name__} accepts {allowed}")
+    opts.update(kw, fresh=fresh)
+    threads = opts.pop("threads")
+    opts["n_threads"] = _renamed(threads, opts["n_threads"], old="threads", new="n_threads", default=1, stacklevel=4)
+    return opts
 
 # %% ../../nbs/15_notebook_protocol.ipynb #0e770c60
 _TRAINING_SWITCHES = {"qlearning": ("cumrel_bug", "balanced_subsample"),
@@ -523,32 +614,25 @@ def run_notebook_ablation(
     *,
     algorithm: str = "qlearning", # "qlearning" or "sarsa"
     protocols: Sequence[NotebookProtocol] | None = None, # default: ablations().values()
-    **kw, # n_iter, epsilon, threads of the run function
+    **kw, # n_iter, epsilon, n_threads of the run function
 ) -> list[NotebookResult]:
     "One result per protocol, training each distinct model once"
-    if algorithm not in ALGORITHMS: raise ValueError(f"algorithm must be one of {ALGORITHMS}; got {algorithm!r}")
-    protocols = list(ablations().values()) if protocols is None else list(protocols)
-    bad = [p for p in protocols if not isinstance(p, NotebookProtocol)]
-    if bad: raise TypeError(f"protocols must be NotebookProtocol objects; got {bad!r}")
+    algorithm, protocols = check_choice(algorithm, "algorithm", ALGORITHMS), _check_protocols(protocols)
     needs_fresh = any(not p.in_sample_eval for p in protocols)
     gamma, seed = _check_run(world, gamma, seed, NotebookProtocol(in_sample_eval=not needs_fresh), fresh)
     run = run_notebook_qlearning if algorithm == "qlearning" else run_notebook_sarsa
-    opts = {k: v.default for k, v in inspect.signature(run).parameters.items() if v.kind is v.KEYWORD_ONLY}
-    unknown = set(kw) - (set(opts) - {"fresh"})
-    if unknown: raise TypeError(f"unknown keyword(s) {sorted(unknown)}; {run.__name__} accepts {sorted(set(opts) - {'fresh'})}")
-    opts.update(kw, fresh=fresh)
-    out, trained = [], {}
+    opts, out, trained = _run_options(run, kw, fresh), [], {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotebookReproductionWarning)  # checked once above
         for p in protocols:
-            key = tuple(getattr(p, n) for n in _TRAINING_SWITCHES[algorithm])
-            t0 = time.perf_counter()
+            key, t0 = tuple(getattr(p, n) for n in _TRAINING_SWITCHES[algorithm]), time.perf_counter()
             if algorithm == "sarsa":
-                if key not in trained: trained[key] = run(world, gamma, seed, p, **opts)
+                trained[key] = trained[key] if key in trained else run(world, gamma, seed, p, **opts)
                 out.append(replace(trained[key], protocol=p))
                 continue
             if key not in trained:
-                trained[key] = (*_fit_qlearning(world, gamma, seed, p, _check_iter(opts["n_iter"], 1), opts["threads"]), {})
+                n_iter = check_int(opts["n_iter"], "n_iter", lo=1)
+                trained[key] = (*_fit_qlearning(world, gamma, seed, p, n_iter, opts["n_threads"]), {})
             model, row0, cache = trained[key]
             out.append(_qlearning_result(model, row0, world, gamma, seed, p, fresh, opts["epsilon"], t0, cache))
     return out
@@ -560,6 +644,18 @@ ABLATION_COLUMNS = ["algorithm", "budget", "seed", "gamma", "protocol", *SWITCHE
                     "exploration_group", "first_uniform", "trees", "seconds"]
 
 
+def _ablation_row(algorithm: str, budget: float, seed: int, gamma: float, r: NotebookResult, oracle: dict) -> dict:
+    "One row of the table: the setting, the switches, reported and fair numbers, the oracle on the users scored"
+    o = oracle["train" if r.protocol.in_sample_eval else "fresh"]
+    return dict(algorithm=algorithm, budget=float(budget), seed=int(seed), gamma=float(gamma),
+                protocol=r.protocol.label, **r.protocol.as_dict(), play=r.play_rate, ess=r.ess,
+                oracle_play=o, fraction_of_oracle=r.play_rate / o,
+                **{f"insample_{k}": v for k, v in r.in_sample.items()}, **{f"fair_{k}": v for k, v in r.fair.items()},
+                oracle_play_train=oracle["train"], oracle_play_fresh=oracle["fresh"],
+                exploration_group=exploration_group(seed), first_uniform=first_uniform(seed),
+                trees=r.model.n_trees, seconds=r.seconds)
+
+# %% ../../nbs/15_notebook_protocol.ipynb #56aff084
 def ablation_unit(
     algorithm: str, # "qlearning" or "sarsa"
     budget: float, # median budget b
@@ -567,26 +663,16 @@ def ablation_unit(
     gammas: Sequence[float], # discounts
     protocols: Sequence[NotebookProtocol], # protocols to run
     config: SimConfig, # simulation settings (the notebook's: SimConfig())
-    run_kwargs: dict | None = None, # n_iter, epsilon, threads
+    run_kwargs: dict | None = None, # n_iter, epsilon, n_threads
 ) -> pd.DataFrame:
     "Rows of one world: every γ × protocol, with the oracle on the training and on the fresh users"
     world = sample_world(config, budget, seed, draws="notebook")
     fresh = sample_world(config, budget, seed, user_stream=1, draws="notebook")
-    orc = {"train": float(knapsack_oracle(world, delta=None).play.mean()),
-           "fresh": float(knapsack_oracle(fresh, delta=None).play.mean())}
-    rows = []
-    for g in gammas:
-        for r in run_notebook_ablation(world, fresh, g, seed, algorithm=algorithm, protocols=protocols,
-                                       **(run_kwargs or {})):
-            o = orc["train" if r.protocol.in_sample_eval else "fresh"]
-            rows.append(dict(algorithm=algorithm, budget=float(budget), seed=int(seed), gamma=float(g),
-                             protocol=r.protocol.label, **r.protocol.as_dict(), play=r.play_rate, ess=r.ess,
-                             oracle_play=o, fraction_of_oracle=r.play_rate / o,
-                             **{f"insample_{k}": v for k, v in r.in_sample.items()},
-                             **{f"fair_{k}": v for k, v in r.fair.items()},
-                             oracle_play_train=orc["train"], oracle_play_fresh=orc["fresh"],
-                             exploration_group=exploration_group(seed), first_uniform=first_uniform(seed),
-                             trees=r.model.n_trees, seconds=r.seconds))
+    oracle = {"train": float(knapsack_oracle(world, delta=None).play.mean()),
+              "fresh": float(knapsack_oracle(fresh, delta=None).play.mean())}
+    rows = [_ablation_row(algorithm, budget, seed, g, r, oracle) for g in gammas
+            for r in run_notebook_ablation(world, fresh, g, seed, algorithm=algorithm, protocols=protocols,
+                                           **(run_kwargs or {}))]
     return pd.DataFrame(rows, columns=ABLATION_COLUMNS)
 
 # %% ../../nbs/15_notebook_protocol.ipynb #01ca9caf
@@ -595,38 +681,96 @@ def _fingerprint() -> str:
     import value_model_tuning.budget.notebook as this
     import value_model_tuning.budget.slates as slates
     h = hashlib.sha1(xgb.__version__.encode())
-    for mod in (slates, this): h.update(Path(mod.__file__).read_bytes())
+    for mod in (slates, this):
+        h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:12]
 
-
+# %% ../../nbs/15_notebook_protocol.ipynb #bdbce355
 def _unit_path(cache: Path, algorithm, budget, seed, gammas, protocols, config, run_kwargs) -> Path:
+    "The cache file of one unit: named by algorithm, budget and seed, keyed by every setting and the code"
     key = repr((algorithm, float(budget), int(seed), [float(g) for g in gammas], [p.label for p in protocols],
                 config, sorted((run_kwargs or {}).items()), _fingerprint()))
     return cache / f"{algorithm}_b{budget:g}_s{seed}_{hashlib.sha1(key.encode()).hexdigest()[:16]}.parquet"
 
-
-def _units(backend: str, jobs: list[tuple], n_jobs: int, client):
-    if backend == "loky" and n_jobs == 1:
-        yield from (ablation_unit(*j) for j in jobs); return
-    if backend == "loky":
-        from joblib import Parallel, delayed
+# %% ../../nbs/15_notebook_protocol.ipynb #297f60c5
+def _loky_units(jobs: list[tuple], n_jobs: int):
+    "Units on `n_jobs` loky processes, as they finish; the pool is shut down when the run ends"
+    from joblib import Parallel, delayed
+    from joblib.externals.loky import get_reusable_executor
+    try:
         yield from Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(
-            delayed(ablation_unit)(*j) for j in jobs); return
+            delayed(ablation_unit)(*j) for j in jobs)
+    finally:
+        get_reusable_executor().shutdown(wait=True)  # this run started the workers: stop them now, not in 300 s
+
+# %% ../../nbs/15_notebook_protocol.ipynb #935cdf7c
+def _dask_units(jobs: list[tuple], n_jobs: int, client):
+    "Units on Dask, as they finish: on `client`, a scheduler address, or a local cluster of `n_jobs` processes"
     from dask.distributed import Client, LocalCluster, as_completed
-    owned = []
+    owned = []  # what this call starts, and so closes
+    if client is None:
+        owned.append(LocalCluster(n_workers=max(1, min(len(jobs), n_jobs)), threads_per_worker=1, processes=True,
+                                  dashboard_address=None))
     if client is None or isinstance(client, str):
-        if client is None:
-            n = max(1, min(len(jobs), os.cpu_count() if n_jobs < 0 else n_jobs))
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-            owned.append(cluster)
         client = Client(client if isinstance(client, str) else owned[0])
         owned.insert(0, client)
     try:
-        for fut in as_completed([client.submit(ablation_unit, *j, pure=False) for j in jobs]): yield fut.result()
+        for fut in as_completed([client.submit(ablation_unit, *j, pure=False) for j in jobs]):
+            yield fut.result()
     finally:
-        for o in owned: o.close()
+        for o in owned:
+            o.close()
+
+# %% ../../nbs/15_notebook_protocol.ipynb #a699ec00
+_BACKENDS = ("loky", "dask")
 
 
+def _units(backend: str, jobs: list[tuple], n_jobs: int, client):
+    "The computed units, as they finish: in this process (n_jobs=1 on loky), on loky processes or on Dask"
+    if backend == "loky" and n_jobs == 1:
+        return (ablation_unit(*j) for j in jobs)
+    return _loky_units(jobs, n_jobs) if backend == "loky" else _dask_units(jobs, n_jobs, client)
+
+# %% ../../nbs/15_notebook_protocol.ipynb #defa9f0f
+def _check_grid(budgets, gammas, seeds, algorithms) -> tuple[list, list, list, list]:
+    "The grid's axes as lists: budgets > 0, discounts in [0, 1], seeds (repeats allowed), algorithm names"
+    seeds = check_seeds(seeds, distinct=False)
+    if isinstance(algorithms, str) or not all(isinstance(a, str) for a in algorithms):
+        raise TypeError(f"algorithms must be a list from {ALGORITHMS}; got {algorithms!r}")
+    if not algorithms or not set(algorithms) <= set(ALGORITHMS):
+        raise ValueError(f"algorithms must be a list from {ALGORITHMS}; got {algorithms!r}")
+    budgets = check_array(budgets, "budgets", ndim=1, lo=0, lo_open=True).tolist()
+    gammas = check_array(gammas, "gammas", ndim=1, lo=0, hi=1).tolist()
+    if not budgets or not gammas:
+        raise ValueError("budgets and gammas must be non-empty")
+    return budgets, gammas, seeds, list(algorithms)
+
+# %% ../../nbs/15_notebook_protocol.ipynb #bff9698e
+def _plan(algorithms, budgets, seeds, gammas, protocols, config, run_kwargs, cache) -> tuple[list, list]:
+    "The units already in the cache, read back, and the jobs (argument tuples of `ablation_unit`) still to run"
+    frames, jobs = [], []
+    for a in algorithms:
+        for b in budgets:
+            for s in seeds:
+                job = (a, float(b), int(s), [float(g) for g in gammas], protocols, config, run_kwargs.get(a, {}))
+                path = None if cache is None else _unit_path(cache, *job)
+                if path is not None and path.exists():
+                    frames.append(pd.read_parquet(path))
+                else:
+                    jobs.append(job)
+    return frames, jobs
+
+# %% ../../nbs/15_notebook_protocol.ipynb #1c8fe72f
+def _store_unit(df: pd.DataFrame, jobs: list[tuple], cache: Path) -> Path:
+    "Write a computed unit to its cache file, atomically (a reader never sees half a file)"
+    a, b, s = df.algorithm.iat[0], df.budget.iat[0], df.seed.iat[0]
+    path = _unit_path(cache, *next(j for j in jobs if j[:3] == (a, b, s)))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+# %% ../../nbs/15_notebook_protocol.ipynb #17416717
 def run_ablation_grid(
     budgets: Sequence[float], # median budgets b
     gammas: Sequence[float], # discounts
@@ -635,47 +779,33 @@ def run_ablation_grid(
     algorithms: Sequence[str] = ("qlearning",), # "qlearning" and/or "sarsa"
     protocols: Sequence[NotebookProtocol] | None = None, # default: ablations().values()
     config: SimConfig | None = None, # default: SimConfig() (the notebook's settings)
-    run_kwargs: dict | None = None, # per algorithm: {"sarsa": {"n_iter": 20}}; keys n_iter, epsilon, threads
-    n_jobs: int = -1, # parallel workers (-1: all cores; 1: in this process)
+    run_kwargs: dict | None = None, # per algorithm: {"sarsa": {"n_iter": 20}}; keys n_iter, epsilon, n_threads
+    n_jobs: int = -1, # worker processes (-1: all cores; 1: in this process)
     backend: str = "loky", # "loky" (joblib processes) or "dask" (dask.distributed)
     client: Any = None, # Dask: a Client or a scheduler address; None starts a local cluster
     cache: str | Path | None = None, # directory of per-unit Parquet files; None: no cache
     progress: bool = True, # tqdm bar over units
 ) -> pd.DataFrame:
     "Tidy rows of every algorithm × budget × seed × γ × protocol, with the oracle"
-    seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) else list(seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
-        raise ValueError(f"seeds must be a positive count or a list of non-negative integers; got {seeds!r}")
-    bad = [a for a in algorithms if a not in ALGORITHMS]
-    if bad or isinstance(algorithms, str): raise ValueError(f"algorithms must be a list from {ALGORITHMS}; got {algorithms!r}")
-    if backend not in ("loky", "dask"): raise ValueError(f"backend must be 'loky' or 'dask'; got {backend!r}")
-    if not budgets or not gammas: raise ValueError("budgets and gammas must be non-empty")
-    protocols = list(ablations().values()) if protocols is None else list(protocols)
-    config = SimConfig() if config is None else config
-    run_kwargs = run_kwargs or {}
+    budgets, gammas, seeds, algorithms = _check_grid(budgets, gammas, seeds, algorithms)
+    backend, n_jobs = check_choice(backend, "backend", _BACKENDS), check_n_jobs(n_jobs)
+    protocols = _check_protocols(protocols)
+    config = check_type(config, "config", SimConfig, allow_none=True) or SimConfig()
+    run_kwargs = {} if run_kwargs is None else dict(check_type(run_kwargs, "run_kwargs", Mapping))
     unknown = set(run_kwargs) - set(algorithms)
-    if unknown: raise ValueError(f"run_kwargs keys must be algorithm names from {list(algorithms)}; got {sorted(unknown)}")
+    if unknown:
+        raise ValueError(f"run_kwargs keys must be algorithm names from {list(algorithms)}; got {sorted(unknown)}")
     cache = None if cache is None else Path(cache)
-    if cache is not None: cache.mkdir(parents=True, exist_ok=True)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    frames, jobs = [], []
-    for a in algorithms:
-        for b in budgets:
-            for s in seeds:
-                job = (a, float(b), int(s), [float(g) for g in gammas], protocols, config, run_kwargs.get(a, {}))
-                path = None if cache is None else _unit_path(cache, *job)
-                if path is not None and path.exists(): frames.append(pd.read_parquet(path))
-                else: jobs.append(job)
+    frames, jobs = _plan(algorithms, budgets, seeds, gammas, protocols, config, run_kwargs, cache)
     n_cached = len(frames)
     for df in tqdm(_units(backend, jobs, n_jobs, client), total=len(jobs), desc=f"ablation ({backend})",
                    unit="world", disable=not progress):
         frames.append(df)
         if cache is not None:
-            a, b, s = df.algorithm.iat[0], df.budget.iat[0], df.seed.iat[0]
-            job = next(j for j in jobs if j[:3] == (a, b, s))
-            path = _unit_path(cache, *job)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            df.to_parquet(tmp, index=False); os.replace(tmp, path)
+            _store_unit(df, jobs, cache)
     out = pd.concat(frames, ignore_index=True).sort_values(["algorithm", "budget", "gamma", "protocol", "seed"],
                                                             ignore_index=True)
     out.attrs.update(wall_seconds=time.perf_counter() - t0, cached_units=n_cached, computed_units=len(jobs))
