@@ -14,17 +14,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from joblib import Parallel, delayed
 from scipy.optimize import differential_evolution, minimize
 from tqdm.auto import tqdm
 
-from .gap import DEFAULT_TIME_LIMIT, TuningResult, TuningWarning, _Deadline, _libm, _OutOfTime
+from .gap import (DEFAULT_TIME_LIMIT, BootstrapSums, TuningResult, TuningWarning, _check_level, _check_n_boot,
+                                    _Deadline, _libm, _OutOfTime, interval_frame)
 from .ndcg import _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
 from .value_model import PredictionSet, as_prediction_set, as_weight_vector, task_sum
 
 # %% auto #0
 __all__ = ['RegretEvaluator', 'regrets', 'as_importances', 'guardrail_bounds', 'seed_regret_rule', 'minimize_regret',
-           'simplex_points', 'non_dominated', 'pareto_front', 'regret_sensitivity']
+           'regret_intervals', 'holdout_regrets', 'simplex_points', 'non_dominated', 'pareto_front',
+           'regret_sensitivity']
 
 # %% ../nbs/03_regret.ipynb #1883df06
 def _unit_request_weights(ps: PredictionSet) -> np.ndarray:
@@ -65,7 +68,7 @@ class RegretEvaluator:
             raise ValueError(f"metric must be 'standard' or 'seed'; got {metric!r}")
         ps = as_prediction_set(predictions, tasks)
         mask = np.asarray(ps.mask, dtype=bool) if ps.mask is not None else None
-        vals = np.asarray(ps.values, dtype=np.float64)
+        vals = np.ascontiguousarray(ps.values, dtype=np.float64)  # a set may hold a strided view: copy once, not per block
         if mask is not None:
             vals = np.where(mask[..., None], vals, 0.0)
             if mask.all(): mask = None  # nothing to neutralise: skip the per-call masking
@@ -83,8 +86,8 @@ class RegretEvaluator:
         if "_Pt" not in self.__dict__: object.__setattr__(self, "_Pt", np.ascontiguousarray(np.moveaxis(self.values, -1, 0)))
         return self.__dict__["_Pt"]
 
-    def _block_regrets(self, W: np.ndarray, q0: int, q1: int) -> np.ndarray:
-        "Request-weighted regret sums (S, T) of the requests q0:q1 for weight rows W (S, T)"
+    def _block_nd(self, W: np.ndarray, q0: int, q1: int) -> np.ndarray:
+        "Regrets 1 - nDCG@k (S, q, T) of each request q0:q1 for weight rows W (S, T)"
         P = self.values[q0:q1]
         s = task_sum(self.Pt[:, q0:q1], W, task_major=True)  # (S, q, N), the same bits wherever an item sits
         m = None if self.mask is None else self.mask[q0:q1]
@@ -100,8 +103,11 @@ class RegretEvaluator:
         else:  # one ranking per (weight vector, request) serves every task's gain column
             dcg = dcg_by_scores(P, s, kk, ties=self.ties, columns=True, validate=False)  # (S, q, T)
         idcg = self.idcg[q0:q1]
-        nd = np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 1.0)
-        return np.einsum("sqt,q->st", 1.0 - nd, self.request_weights[q0:q1])
+        return 1.0 - np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 1.0)
+
+    def _block_regrets(self, W: np.ndarray, q0: int, q1: int) -> np.ndarray:
+        "Request-weighted regret sums (S, T) of the requests q0:q1 for weight rows W (S, T)"
+        return np.einsum("sqt,q->st", self._block_nd(W, q0, q1), self.request_weights[q0:q1])
 
     def __call__(self,
                  W: np.ndarray, # (T,) one weight vector or (S, T) a batch; any positive scale
@@ -136,6 +142,18 @@ def regrets(
     "Per-task regrets $\\rho_t = 1 - $ nDCG@k of the ranking by $Pw$ under task $t$'s predictions, shape (T,)"
     ev = RegretEvaluator.from_predictions(predictions, k=k, metric=metric, tasks=tasks, ties=ties)
     return ev(as_weight_vector(weights, ev.tasks))
+
+# %% ../nbs/03_regret.ipynb #8f4d5e7c
+@patch
+def per_request(self: RegretEvaluator,
+                w: np.ndarray, # (T,) one weight vector, >= 0; any positive scale
+               ) -> np.ndarray:
+    "(Q, T) each request's regrets $1 - \\mathrm{nDCG@}k$ of the ranking by $Pw$ under each task's gains; unweighted"
+    w = np.asarray(w, dtype=np.float64)
+    if w.shape != (self.n_tasks,): raise ValueError(f"weights must have shape ({self.n_tasks},); got {w.shape}")
+    q, n, t = self.values.shape
+    qb = max(1, min(q, self.block // (n * t)))
+    return np.concatenate([self._block_nd(w[None], q0, min(q, q0 + qb))[0] for q0 in range(0, q, qb)])
 
 # %% ../nbs/03_regret.ipynb #503debaa
 def as_importances(
@@ -249,7 +267,7 @@ def _penalized(R: np.ndarray, a: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 
 # %% ../nbs/03_regret.ipynb #37ac547b
 def _check_method_args(method: str, maxiter: int, popsize: int, log_range: float, polish) -> None:
-    if method not in ("de", "seed"): raise ValueError(f"method must be 'de' or 'seed'; got {method!r}")
+    if method not in ("pattern", "de", "seed"): raise ValueError(f"method must be 'pattern', 'de' or 'seed'; got {method!r}")
     if int(maxiter) < 1: raise ValueError(f"maxiter must be >= 1; got {maxiter}")
     if int(popsize) < 1: raise ValueError(f"popsize must be >= 1; got {popsize}")
     if not log_range > 0: raise ValueError(f"log_range must be > 0; got {log_range}")
@@ -346,19 +364,19 @@ def minimize_regret(
     predictions, # PredictionSet, or array (N, T) / (Q, N, T)
     importances, # $\alpha$: dict task -> importance, or sequence in task order (>= 0, sums to 1)
     k: int | None = None, # nDCG cutoff; None = full list
-    method: str = "de", # "de" (differential evolution + Powell polish) or "seed" (the seed rule, see `seed_regret_rule`)
+    method: str = "pattern", # "pattern" (compass search from good starts), "de" (differential evolution + Powell polish) or "seed" (the seed rule)
     guardrails: dict | None = None, # task -> max regret at the answer, each in [0, 1]
     metric: str = "standard", # "standard" item-indexed nDCG, or "seed" (reproduction only)
     initial=None, # ValueModel, dict or array: an anchor (and the seed rule's start); its total scales `scaled_weights`
-    seed: int = 0, # seeds the Generator behind DE and its initial population
-    maxiter: int = 1000, # DE generations at most (it usually stops far earlier, at its tol)
+    seed: int = 0, # seeds the Generator behind DE and its initial population (the pattern search draws nothing)
+    maxiter: int = 1000, # DE generations, or pattern polls, at most (both usually stop far earlier)
     popsize: int = 15, # DE population = popsize * T
     tol: float = 1e-4, # DE stops when the population's objective spread <= tol * |mean|
     polish: str | None = "powell", # derivative-free refinement of DE's best point, or None
     anchors: bool = True, # also try uniform / one-hot / `initial` weights exactly and seed the population with them
     log_range: float = 7.0, # L: log-weights searched in [-L, L] around the scale-balanced point
     tasks: list[str] | None = None, # task names for a bare array
-    progress: bool = False, # tqdm bar over DE generations
+    progress: bool = False, # tqdm bar over DE generations or pattern polls
     *,
     ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
     time_limit: float | None = None, # wall-clock seconds for the whole solve (DE and polish); None = DEFAULT_TIME_LIMIT, inf = none
@@ -389,11 +407,16 @@ def minimize_regret(
         return _finish(ev, a, bounds, res.weights, "seed", res.converged, res.n_evals, res.n_iter, t0,
                        res.history, res.message, initial, {})
     w0 = None if initial is None else as_weight_vector(initial, ev.tasks)
-    r = _de_search(ev, a, bounds, w0, seed=seed, maxiter=int(maxiter), popsize=int(popsize), tol=tol,
-                   polish=polish, anchors=anchors, L=float(log_range), progress=progress, deadline=deadline)
+    if method == "pattern":
+        r = _pattern_search(ev, a, bounds, w0, maxiter=int(maxiter), anchors=anchors, L=float(log_range), progress=progress,
+                            deadline=deadline)
+    else:
+        r = _de_search(ev, a, bounds, w0, seed=seed, maxiter=int(maxiter), popsize=int(popsize), tol=tol,
+                       polish=polish, anchors=anchors, L=float(log_range), progress=progress, deadline=deadline)
+    info = {"search_success": r["success"], "time_limit": float(limit), "time_limit_hit": deadline.hit}
+    if method == "de": info |= {"de_success": r["success"], "de_nit": r["de_nit"]}
     return _finish(ev, a, bounds, r["w"], r["label"], r["success"], r["n_evals"], r["n_iter"], t0, r["history"],
-                   r["msg"], initial, {"de_success": r["success"], "de_nit": r["de_nit"], "time_limit": float(limit),
-                                       "time_limit_hit": deadline.hit})
+                   r["msg"], initial, info)
 
 # %% ../nbs/03_regret.ipynb #3d7d8ccc
 def _finish(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w: np.ndarray, method: str,
@@ -418,6 +441,120 @@ def _finish(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w: np.ndarra
                         n_iter=int(n_iter), seconds=time.perf_counter() - t0, history=history, message=msg,
                         regrets=r, objective=_weighted(a, r), scaled_weights=_scaled_weights(w, ev.tasks, initial),
                         info={**info, "guardrails": guards, "k": ev.k, "metric": ev.metric})
+
+# %% ../nbs/03_regret.ipynb #0d9f7a1e
+def _task_spread(ev: RegretEvaluator) -> np.ndarray:
+    "Each task's standard deviation of predictions over real candidates, request-weighted (1 where it is 0)"
+    n = ev.values.shape[1] if ev.mask is None else ev.mask.sum(1)
+    m = np.einsum("qnt,q->t", ev.values, ev.request_weights) / np.sum(n * ev.request_weights)
+    m2 = np.einsum("qnt,qnt,q->t", ev.values, ev.values, ev.request_weights) / np.sum(n * ev.request_weights)
+    sd = np.sqrt(np.maximum(m2 - m * m, 0.0))
+    return np.where(sd > 0, sd, 1.0)
+
+def _pattern_starts(ev: RegretEvaluator, a: np.ndarray, w0: np.ndarray | None, scale: np.ndarray, L: float) -> tuple[np.ndarray, list[str]]:
+    "Log-weight starts (S, T), max entry 0 and none below -2L: balanced, alpha/mean, alpha/spread, and `initial`"
+    W = {"balanced": 1.0 / scale, "alpha/mean": a / scale, "alpha/spread": a / _task_spread(ev)}
+    if w0 is not None: W["initial"] = w0
+    X = _libm(math.log, np.clip(np.array(list(W.values())) * scale, 1e-300, None))
+    return np.clip(X - X.max(-1, keepdims=True), -2 * L, 0.0), list(W)
+
+# %% ../nbs/03_regret.ipynb #eed55172
+def _pattern_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.ndarray | None, *, maxiter: int,
+                    anchors: bool, L: float, progress: bool, deadline: _Deadline, n_starts: int = 2,
+                    h0: float = 1.0, h_min: float = 2.0**-10) -> dict:
+    "Compass search on log-weights from the best starts in lockstep (one batched evaluation per poll)"
+    scale, best, hist, T = _task_scale(ev), _BestSeen(), [], ev.n_tasks
+    q, n, t = ev.values.shape
+    chunk = max(1, (1 << 22) // (q * n * (t + 1)))
+
+    def f(X: np.ndarray) -> np.ndarray:  # (S, T) log-weights -> (S,) penalized objectives; inf past the deadline
+        W, out = _log_to_simplex(X, scale), np.full(len(X), np.inf)
+        for i in range(0, len(W), chunk):
+            if deadline.passed(): break
+            out[i:i + chunk] = best.update(W[i:i + chunk], _penalized(ev(W[i:i + chunk]), a, bounds))
+        return out
+
+    if anchors: best.update(_regret_anchors(T, w0), _penalized(ev(_regret_anchors(T, w0)), a, bounds))
+    X0, names = _pattern_starts(ev, a, w0, scale, L)
+    F0 = f(X0)
+    pick = np.argsort(F0, kind="stable")[:n_starts]
+    D = np.vstack([np.eye(T), -np.eye(T)])
+    polls, stopped = 0, ""
+    X, F, H = X0[pick].copy(), F0[pick].copy(), np.full(len(pick), h0)
+    with tqdm(desc="pattern polls", disable=not progress, leave=False) as bar:
+        while (H >= h_min).any():
+            stopped = f"maxiter={maxiter} polls reached" if polls >= maxiter else deadline.message if deadline.passed() else ""
+            if stopped: break
+            act = np.flatnonzero(H >= h_min)
+            C = X[act, None, :] + H[act, None, None] * D[None]
+            C = np.clip(C - C.max(-1, keepdims=True), -2 * L, 0.0)  # log-weights are shift-free: keep the max at 0
+            FC = f(C.reshape(-1, T)).reshape(len(act), len(D))
+            polls += 1
+            j = FC.argmin(axis=1)
+            better = FC[np.arange(len(act)), j] < F[act]
+            X[act[better]], F[act[better]] = C[better, j[better]], FC[better, j[better]]
+            H[act[~better]] /= 2
+            hist.append((polls, best.f)); bar.update()
+
+    msg = (f"pattern search from {len(pick)} start(s) ({', '.join(names[p] for p in pick)}), {polls} polls, "
+           f"steps {h0:g} -> {h_min:g}: " + (f"stopped early, {stopped}" if stopped else "no better point at the smallest step"))
+    return dict(label="pattern", msg=msg, n_iter=polls, success=not stopped, de_nit=0, w=best.w, n_evals=best.n,
+                history=pd.DataFrame(hist, columns=["iteration", "objective"]))
+
+# %% ../nbs/03_regret.ipynb #d61aad2a
+def regret_intervals(
+    predictions, # PredictionSet, or array (N, T) / (Q, N, T)
+    weights, # ValueModel, dict task -> weight, or array in task order
+    k: int | None = None, # nDCG cutoff; None = full list
+    level: float = 0.95, # coverage of the interval
+    n_boot: int = 1000, # bootstrap replicates
+    seed: int = 0, # which bootstrap (the counts depend on it and on the request ids only)
+    *,
+    importances=None, # optional $\alpha$: adds the weighted regret and its interval to `attrs["objective"]`
+    metric: str = "standard", # "standard" or "seed"
+    ties: str = "average", # "average" (scikit-learn) or "index"
+    tasks: list[str] | None = None, # task names for a bare array
+) -> pd.DataFrame:
+    "Per-task regrets with percentile intervals from a Poisson bootstrap over requests: `task, regret, low, high`"
+    level, n_boot = _check_level(level), _check_n_boot(n_boot)
+    ps = as_prediction_set(predictions, tasks)
+    ev = RegretEvaluator.from_predictions(ps, k=k, metric=metric, ties=ties)
+    x = ev.per_request(as_weight_vector(weights, ev.tasks))
+    sums = BootstrapSums.from_losses(x, ps.request_weights, ps.request_ids, n_boot, seed=seed)
+    df = interval_frame(sums, ev.tasks, level, value="regret")
+    if importances is not None:
+        a = as_importances(importances, ev.tasks)
+        point, reps = sums.means()
+        obj = np.einsum("bt,t->b", reps[np.isfinite(reps).all(axis=1)], a)
+        lo, hi = np.quantile(obj, [(1 - level) / 2, (1 + level) / 2])
+        df.attrs["objective"] = {"value": _weighted(a, point), "low": float(lo), "high": float(hi)}
+    return df
+
+# %% ../nbs/03_regret.ipynb #b572df88
+def holdout_regrets(
+    result: TuningResult, # a regret-tuning result: its weights, importances (`targets`) and guardrails are checked
+    held_out, # requests the weights were not tuned on (e.g. from `PredictionSet.split_requests`)
+    k: int | None = None, # nDCG cutoff (the one tuned with)
+    level: float = 0.95, # coverage of the intervals
+    n_boot: int = 1000, # bootstrap replicates
+    seed: int = 0, # which bootstrap
+    *,
+    metric: str = "standard", # "standard" or "seed"
+    ties: str = "average", # "average" (scikit-learn) or "index"
+) -> pd.DataFrame:
+    "Held-out regrets of tuned weights with intervals: `task, importance, guardrail, tuned, regret, low, high, flagged`"
+    if not isinstance(result, TuningResult) or result.regrets is None or result.targets is None:
+        raise TypeError("result must be a TuningResult of minimize_regret (with regrets and importances)")
+    df = regret_intervals(held_out, dict(zip(result.tasks, result.weights)), k, level, n_boot, seed,
+                          importances=result.targets, metric=metric, ties=ties)
+    bound = guardrail_bounds(result.info.get("guardrails"), list(result.tasks))
+    df.insert(1, "importance", np.asarray(result.targets))
+    df.insert(2, "guardrail", bound)
+    df.insert(3, "tuned", np.asarray(result.regrets))
+    df["flagged"] = (df.regret > bound) & (df.low > bound)
+    df.attrs["objective"]["tuned"] = float(result.objective)
+    df.attrs.update(n_flagged=int(df.flagged.sum()))
+    return df
 
 # %% ../nbs/03_regret.ipynb #db59da89
 def simplex_points(
