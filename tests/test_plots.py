@@ -93,3 +93,16 @@ def test_delta_plot_symlog_with_published(tmp_path):
     assert [l.get_marker() for l in ax.lines].count("D") == 1
     assert min(t.get_fontsize() for t in ax.get_legend().get_texts()) >= plots.LEGEND_PT
     _check_png(plots.save_figure(ax.figure, tmp_path / "delta.png"))
+
+
+def test_options_are_keyword_only_and_a_wrong_type_is_a_type_error():
+    d = pd.DataFrame({"budget": [100.0, 200], "delta": [1.0, 2.0], "ci_low": [0.0, 1.0], "ci_high": [2.0, 3.0]})
+    with pytest.raises(TypeError, match="positional"):
+        plots.delta_plot(d, "budget")  # x is an option after the data: keyword-only
+    with pytest.raises(TypeError, match="yscale must be one of 'linear', 'symlog'; got int 1"):
+        plots.delta_plot(d, yscale=1)
+    with pytest.raises(ValueError, match="yscale must be one of 'linear', 'symlog'; got 'log'"):
+        plots.delta_plot(d, yscale="log")
+    with pytest.raises(ValueError, match=r"df lacks column\(s\) \['nope'\]"):
+        plots.lineplot_ci(d, "budget", "nope")
+    matplotlib.pyplot.close("all")

@@ -19,6 +19,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
+from .checks import check_choice
+
 # %% auto #0
 __all__ = ['CI', 'N_BOOT', 'DPI', 'MIN_WIDTH_PX', 'LEGEND_PT', 'OKABE_ITO', 'PUBLISHED_STYLE', 'set_theme', 'save_figure',
            'lineplot_ci', 'delta_plot', 'plot_vs_gamma', 'plot_oracle_gap', 'plot_sensitivity',
@@ -42,33 +44,51 @@ def set_theme() -> None:
         "axes.titlesize": 11, "axes.labelsize": 10, "xtick.labelsize": 9, "ytick.labelsize": 9,
         "legend.fontsize": LEGEND_PT, "legend.title_fontsize": LEGEND_PT})
 
+# %% ../nbs/14_plots.ipynb #fae67f24
+def _png_dpi(
+    fig: plt.Figure, # figure about to be saved
+    pad: float, # inches of margin around its tight bounding box
+) -> int:
+    "The dpi that writes `fig` at >= 150 dpi and >= 900 px wide: a narrow figure gets more dots, not fewer pixels"
+    fig.canvas.draw()
+    width_in = fig.get_tightbbox(fig.canvas.get_renderer()).width + 2 * pad
+    return max(DPI, math.ceil((MIN_WIDTH_PX + 1) / width_in))
+
 # %% ../nbs/14_plots.ipynb #50b552b9
 def save_figure(
     fig: plt.Figure, # figure to write
     path: str | Path, # PNG destination, e.g. reports/figures/x.png (folders are created)
+    *,
     copy_to: str | Path | None = None, # folder to copy the PNG into too (e.g. images/ for the README)
     close: bool = True, # close the figure afterwards (reports draw many)
 ) -> Path:
     "Write `fig` as a PNG at >= 150 dpi and >= 900 px wide, optionally copied for the README; returns the path"
     path = Path(path)
-    if path.suffix.lower() != ".png": raise ValueError(f"figures are saved as PNG; got {path.name!r}")
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"figures are saved as PNG; got {path.name!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     pad = 0.05  # inches of margin around the tight bounding box
-    fig.canvas.draw()
-    width_in = fig.get_tightbbox(fig.canvas.get_renderer()).width + 2 * pad
-    dpi = max(DPI, math.ceil((MIN_WIDTH_PX + 1) / width_in))  # a narrow figure gets more dots, not fewer pixels
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=pad)
+    fig.savefig(path, dpi=_png_dpi(fig, pad), bbox_inches="tight", pad_inches=pad)
     if copy_to is not None:
         Path(copy_to).mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, Path(copy_to) / path.name)
-    if close: plt.close(fig)
+    if close:
+        plt.close(fig)
     return path
+
+# %% ../nbs/14_plots.ipynb #1125d659
+def _need(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
+    "Raise a ValueError naming the columns `df` lacks"
+    miss = [c for c in cols if c not in df.columns]
+    if miss:
+        raise ValueError(f"{name} lacks column(s) {miss}; have {list(df.columns)}")
 
 # %% ../nbs/14_plots.ipynb #531b4b84
 def lineplot_ci(
     df: pd.DataFrame, # tidy rows: one per observation (e.g. policy × budget × seed)
     x: str, # column on the x axis
     y: str, # column averaged over the rows at each x
+    *,
     hue: str | None = None, # column splitting the lines
     ax: plt.Axes | None = None, # axes to draw into (default: a new figure)
     xlabel: str | None = None, # axis label, with unit
@@ -78,30 +98,70 @@ def lineplot_ci(
     **kwargs, # passed to seaborn.lineplot
 ) -> plt.Axes:
     "Mean of `y` vs `x` per `hue` with 95% bootstrap CI bands over the rows (seeds)"
-    for c in [x, y] + ([hue] if hue else []):
-        if c not in df.columns: raise ValueError(f"column {c!r} not in the frame; have {list(df.columns)}")
-    if ax is None: _, ax = plt.subplots(figsize=(6.4, 4.0))
+    _need(df, [x, y] + ([hue] if hue else []), "df")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 4.0))
     kw = dict(marker="o", markersize=4, errorbar=CI, n_boot=N_BOOT, seed=seed, err_style="band")
-    if hue is not None and df[hue].dtype.kind in "if": kw["palette"] = "viridis"  # ordered hue: sequential colours
+    if hue is not None and df[hue].dtype.kind in "if":
+        kw["palette"] = "viridis"  # ordered hue: sequential colours
     sns.lineplot(data=df, x=x, y=y, hue=hue, ax=ax, **{**kw, **kwargs})
     ax.set(xlabel=xlabel or x, ylabel=ylabel or y)
-    if title: ax.set_title(title)
+    if title:
+        ax.set_title(title)
     return ax
 
-# %% ../nbs/14_plots.ipynb #059d03a9
-def _need(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
-    miss = [c for c in cols if c not in df.columns]
-    if miss: raise ValueError(f"{name} lacks column(s) {miss}; have {list(df.columns)}")
-
-
+# %% ../nbs/14_plots.ipynb #5e2dca14
 def _symlog_threshold(values: np.ndarray) -> float:
     "Linear range of a symlog axis: the median magnitude, so typical values stay linear and outliers compress"
-    v = np.abs(values[np.isfinite(values)]); v = v[v > 0]
+    v = np.abs(values[np.isfinite(values)])
+    v = v[v > 0]
     return float(np.median(v)) if len(v) else 1.0
 
+# %% ../nbs/14_plots.ipynb #06bb574d
+def _draw_deltas(
+    ax: plt.Axes, # axes to draw into
+    deltas: pd.DataFrame, # rows with columns x, `delta`, `ci_low`, `ci_high` (and `hue`)
+    x: str, # column on the x axis
+    hue: str | None, # column splitting the series
+    dodge: float, # horizontal offset between hue levels, as a fraction of the x range
+) -> dict:
+    "Each series' deltas with their CIs as error bars, dodged sideways; the x offset of each series"
+    groups = list(deltas.groupby(hue, sort=False)) if hue else [(None, deltas)]
+    span = float(np.ptp(deltas[x].to_numpy(float))) or 1.0
+    offsets = {}
+    for i, ((name, g), colour) in enumerate(zip(groups, sns.color_palette(n_colors=len(groups)))):
+        g = g.sort_values(x)
+        offsets[name] = (i - (len(groups) - 1) / 2) * dodge * span
+        d = g["delta"].to_numpy(float)
+        err = np.vstack([d - g["ci_low"].to_numpy(float), g["ci_high"].to_numpy(float) - d])
+        ax.errorbar(g[x].to_numpy(float) + offsets[name], d, yerr=err, fmt="o-", ms=4, lw=1.2, capsize=3,
+                    color=colour, label=None if name is None else str(name))
+    return offsets
 
+# %% ../nbs/14_plots.ipynb #e6a24b04
+def _draw_published(
+    ax: plt.Axes, # axes to draw into
+    published: pd.DataFrame, # reference deltas: x, `delta`, optional `ci_low`/`ci_high` and `hue`
+    x: str, # column on the x axis
+    hue: str | None, # column splitting the series
+    offsets: dict, # x offset of each series (from `_draw_deltas`)
+    label: str, # legend entry of the reference markers
+) -> None:
+    "Reference deltas as the published markers, at their series' offset, with error bars where CIs are given"
+    by_hue = hue is not None and hue in published.columns
+    for name, g in (published.groupby(hue, sort=False) if by_hue else [(None, published)]):
+        d = g["delta"].to_numpy(float)
+        err = None
+        if {"ci_low", "ci_high"} <= set(g.columns):
+            err = np.vstack([d - g["ci_low"].to_numpy(float), g["ci_high"].to_numpy(float) - d])
+            err = np.where(np.isfinite(err), err, 0.0)  # a missing bound draws no bar
+        ax.errorbar(g[x].to_numpy(float) + offsets.get(name, 0.0), d, yerr=err, **PUBLISHED_STYLE,
+                    label=label + (f" ({name})" if name is not None else ""))
+
+# %% ../nbs/14_plots.ipynb #059d03a9
 def delta_plot(
     deltas: pd.DataFrame, # rows with columns x, `delta`, `ci_low`, `ci_high` (e.g. from `paired_delta`)
+    *,
     x: str = "budget", # column on the x axis
     hue: str | None = None, # column splitting the series (e.g. the comparison, or σ)
     ax: plt.Axes | None = None, # axes to draw into (default: a new figure)
@@ -109,7 +169,6 @@ def delta_plot(
     ylabel: str | None = None, # axis label, with unit
     title: str | None = None, # panel title
     dodge: float = 0.015, # horizontal offset between hue levels, as a fraction of the x range
-    *,
     published: pd.DataFrame | None = None, # reference deltas: x, `delta`, optional `ci_low`/`ci_high` and `hue`
     published_label: str = "published", # legend entry of the reference markers
     yscale: str = "linear", # "linear", or "symlog" so one huge interval does not squash the rest
@@ -117,61 +176,78 @@ def delta_plot(
 ) -> plt.Axes:
     "Precomputed deltas with their CIs as error bars vs `x`, one series per `hue`, the zero line, published overlaid"
     _need(deltas, [x, "delta", "ci_low", "ci_high"] + ([hue] if hue else []), "deltas")
-    if yscale not in ("linear", "symlog"): raise ValueError(f"yscale must be 'linear' or 'symlog'; got {yscale!r}")
-    if published is not None: _need(published, [x, "delta"], "published")
-    if ax is None: _, ax = plt.subplots(figsize=(6.4, 4.0))
-    groups = list(deltas.groupby(hue, sort=False)) if hue else [(None, deltas)]
-    span = float(np.ptp(deltas[x].to_numpy(float))) or 1.0
-    palette = sns.color_palette(n_colors=len(groups))
-    offsets = {}
-    for i, ((name, g), colour) in enumerate(zip(groups, palette)):
-        g = g.sort_values(x)
-        offsets[name] = (i - (len(groups) - 1) / 2) * dodge * span
-        d = g["delta"].to_numpy(float)
-        err = np.vstack([d - g["ci_low"].to_numpy(float), g["ci_high"].to_numpy(float) - d])
-        ax.errorbar(g[x].to_numpy(float) + offsets[name], d, yerr=err, fmt="o-", ms=4, lw=1.2, capsize=3,
-                    color=colour, label=None if name is None else str(name))
+    yscale = check_choice(yscale, "yscale", ("linear", "symlog"))
     if published is not None:
-        by_hue = hue is not None and hue in published.columns
-        for j, (name, g) in enumerate(published.groupby(hue, sort=False) if by_hue else [(None, published)]):
-            d = g["delta"].to_numpy(float)
-            err = (np.vstack([d - g["ci_low"].to_numpy(float), g["ci_high"].to_numpy(float) - d])
-                   if {"ci_low", "ci_high"} <= set(g.columns) else None)
-            if err is not None: err = np.where(np.isfinite(err), err, 0.0)
-            ax.errorbar(g[x].to_numpy(float) + offsets.get(name, 0.0), d, yerr=err, **PUBLISHED_STYLE,
-                        label=published_label + (f" ({name})" if name is not None else ""))
+        _need(published, [x, "delta"], "published")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 4.0))
+    offsets = _draw_deltas(ax, deltas, x, hue, dodge)
+    if published is not None:
+        _draw_published(ax, published, x, hue, offsets, published_label)
     ax.axhline(0.0, color="0.3", lw=0.8, zorder=0)
     if yscale == "symlog":
         vals = [deltas[c].to_numpy(float) for c in ("delta", "ci_low", "ci_high")]
-        if published is not None: vals.append(published["delta"].to_numpy(float))
+        vals += [] if published is None else [published["delta"].to_numpy(float)]
         ax.set_yscale("symlog", linthresh=linthresh or _symlog_threshold(np.concatenate(vals)))
     ax.set(xlabel=xlabel or x, ylabel=(ylabel or "delta") + (" (symlog)" if yscale == "symlog" else ""))
-    if title: ax.set_title(title)
-    if hue or published is not None: ax.legend(title=hue)
+    if title:
+        ax.set_title(title)
+    if hue or published is not None:
+        ax.legend(title=hue)
     return ax
 
-# %% ../nbs/14_plots.ipynb #79569d10
+# %% ../nbs/14_plots.ipynb #d2f7fe7b
 def _mean_ci(v: np.ndarray, seed: int) -> tuple[float, float, float]:
-    "Mean and 95% bootstrap CI of the mean (the interval collapses to the mean for a single value)"
+    "Mean and 95% bootstrap CI of the mean of the finite values (the interval collapses to the mean for one value)"
     v = v[np.isfinite(v)]
-    if len(v) < 2: return (float(v.mean()) if len(v) else np.nan,) * 3
+    if len(v) < 2:
+        return (float(v.mean()) if len(v) else np.nan,) * 3
     means = np.random.default_rng(seed).choice(v, (N_BOOT, len(v))).mean(axis=1)
     return float(v.mean()), *map(float, np.percentile(means, [2.5, 97.5]))
 
-
+# %% ../nbs/14_plots.ipynb #21b1c3c4
 def _facets(n: int, col_wrap: int, panel: tuple[float, float]) -> tuple[plt.Figure, list[plt.Axes]]:
     "Figure with `n` panels in rows of `col_wrap`; spare cells are switched off (one may hold the legend)"
-    ncols = min(col_wrap, n); nrows = math.ceil(n / ncols)
+    ncols = min(col_wrap, n)
+    nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), squeeze=False)
     axes = list(axes.flat)
-    for ax in axes[n:]: ax.axis("off")
+    for ax in axes[n:]:
+        ax.axis("off")
     return fig, axes
 
-
+# %% ../nbs/14_plots.ipynb #b0d0e4e1
 def _agents_with_gamma(grid: pd.DataFrame) -> list[str]:
+    "The algorithms run with a discount γ (the RL agents), in order of appearance"
     return list(dict.fromkeys(grid.loc[grid["gamma"].notna(), "algorithm"]))
 
+# %% ../nbs/14_plots.ipynb #8cc667a8
+def _published_points(ax: plt.Axes, ref: pd.DataFrame, y: str, seed: int, label: str) -> None:
+    "Published values of `y` per γ as markers, with a bootstrap interval where `ref` holds several rows (seeds)"
+    s = pd.DataFrame([(g, *_mean_ci(r[y].to_numpy(float), seed)) for g, r in ref.groupby("gamma")],
+                     columns=["gamma", "mean", "lo", "hi"])
+    ax.errorbar(s["gamma"], s["mean"], yerr=np.vstack([s["mean"] - s["lo"], s["hi"] - s["mean"]]),
+                **PUBLISHED_STYLE, label=label)
 
+# %% ../nbs/14_plots.ipynb #9dea200d
+def _policy_legend(
+    fig: plt.Figure, # the faceted figure
+    axes: list[plt.Axes], # its panels (spare ones switched off)
+    n_panels: int, # panels in use
+    colours: dict, # agent -> colour
+    published_label: str | None, # legend entry of the published markers; None = none drawn
+) -> None:
+    "One legend for every facet: in the first spare panel, or right of the figure if there is none"
+    handles = [Line2D([], [], color=c, marker="o", ms=4, label=a) for a, c in colours.items()]
+    if published_label is not None:
+        style = {k: v for k, v in PUBLISHED_STYLE.items() if k not in ("ecolor", "elinewidth", "capsize")}
+        handles.append(Line2D([], [], **style, label=published_label))
+    if len(axes) > n_panels:
+        axes[n_panels].legend(handles=handles, loc="center", title="policy (95% CI over seeds)")
+    else:
+        fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), title="policy (95% CI over seeds)")
+
+# %% ../nbs/14_plots.ipynb #79569d10
 def plot_vs_gamma(
     grid: pd.DataFrame, # tidy RL grid rows (budget_rl_grid schema): algorithm, budget, gamma, seed and `y`
     y: str, # column drawn, e.g. "expected_play" or "ess"
@@ -189,34 +265,26 @@ def plot_vs_gamma(
     _need(grid, ["algorithm", "budget", "gamma", y], "grid")
     agents = list(agents) if agents is not None else _agents_with_gamma(grid)
     budgets = sorted(grid["budget"].unique()) if budgets is None else list(budgets)
-    if not agents or not budgets: raise ValueError("nothing to draw: no RL agents or no budgets in the grid")
+    if not agents or not budgets:
+        raise ValueError("nothing to draw: no RL agents or no budgets in the grid")
     py = published_y or y
-    if published is not None: _need(published, ["budget", "gamma", py], "published")
+    if published is not None:
+        _need(published, ["budget", "gamma", py], "published")
     rl = grid[grid["algorithm"].isin(agents) & grid["budget"].isin(budgets)]
     colours = dict(zip(agents, OKABE_ITO))
     fig, axes = _facets(len(budgets), col_wrap, (2.7, 2.4))
-    for ax, b in zip(axes, budgets):
-        sub = rl[rl["budget"] == b]
-        sns.lineplot(data=sub, x="gamma", y=y, hue="algorithm", hue_order=agents, palette=colours, ax=ax,
-                     marker="o", markersize=4, errorbar=CI, n_boot=N_BOOT, seed=seed, err_style="band", legend=False)
-        if published is not None:
-            ref = published[np.isclose(published["budget"].to_numpy(float), b)]
-            if len(ref):
-                s = pd.DataFrame([(g, *_mean_ci(r[py].to_numpy(float), seed)) for g, r in ref.groupby("gamma")],
-                                 columns=["gamma", "mean", "lo", "hi"])
-                ax.errorbar(s["gamma"], s["mean"], yerr=np.vstack([s["mean"] - s["lo"], s["hi"] - s["mean"]]),
-                            **PUBLISHED_STYLE, label=published_label)
-        ax.set_title(f"b = {b:g}")
-        bottom = axes.index(ax) + min(col_wrap, len(budgets)) >= len(budgets)  # last panel of its column
-        ax.set(xlabel="discount γ" if bottom else "", ylabel="")
-    for i in range(0, len(budgets), col_wrap): axes[i].set_ylabel(ylabel or y)
-    handles = [Line2D([], [], color=colours[a], marker="o", ms=4, label=a) for a in agents]
-    if published is not None:
-        handles.append(Line2D([], [], **{k: v for k, v in PUBLISHED_STYLE.items()
-                                         if k not in ("ecolor", "elinewidth", "capsize")}, label=published_label))
-    spare = axes[len(budgets)] if len(axes) > len(budgets) else None
-    if spare is not None: spare.legend(handles=handles, loc="center", title="policy (95% CI over seeds)")
-    else: fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), title="policy (95% CI over seeds)")
+    for i, (ax, b) in enumerate(zip(axes, budgets)):
+        sns.lineplot(data=rl[rl["budget"] == b], x="gamma", y=y, hue="algorithm", hue_order=agents, palette=colours,
+                     ax=ax, marker="o", markersize=4, errorbar=CI, n_boot=N_BOOT, seed=seed, err_style="band",
+                     legend=False)
+        ref = None if published is None else published[np.isclose(published["budget"].to_numpy(float), b)]
+        if ref is not None and len(ref):
+            _published_points(ax, ref, py, seed, published_label)
+        bottom = i + min(col_wrap, len(budgets)) >= len(budgets)  # last panel of its column
+        ax.set(title=f"b = {b:g}", xlabel="discount γ" if bottom else "", ylabel="")
+    for i in range(0, len(budgets), col_wrap):
+        axes[i].set_ylabel(ylabel or y)
+    _policy_legend(fig, axes, len(budgets), colours, None if published is None else published_label)
     fig.suptitle(f"{ylabel or y} vs discount γ, per median budget b (each panel zoomed to its data)", fontsize=11)
     fig.tight_layout()
     return fig
@@ -238,15 +306,13 @@ def plot_oracle_gap(
         baselines = [a for a in dict.fromkeys(grid.loc[grid["gamma"].isna(), "algorithm"]) if a != "oracle"]
     if reference is not None and reference not in set(grid["algorithm"]):
         raise ValueError(f"reference {reference!r} is not an algorithm of the grid")
-    g_all = sorted(grid.loc[grid["algorithm"].isin(agents), "gamma"].dropna().unique())
-    gammas = g_all if gammas is None else list(gammas)
+    gammas = sorted(grid.loc[grid["algorithm"].isin(agents), "gamma"].dropna().unique()) if gammas is None else gammas
     df = grid.assign(gap=1.0 - grid["fraction_of_oracle"])
     kw = dict(x="budget", y="gap", marker="o", markersize=4, errorbar=CI, n_boot=N_BOOT, seed=seed, err_style="band")
     fig, axes = plt.subplots(1, 1 + len(agents), figsize=(3.7 * (1 + len(agents)), 4.4), sharey=True, squeeze=False)
     axes = list(axes.flat)
-    base = df[df["algorithm"].isin(baselines)]
-    sns.lineplot(data=base, hue="algorithm", hue_order=list(baselines), palette=OKABE_ITO[:len(baselines)],
-                 ax=axes[0], **kw)
+    sns.lineplot(data=df[df["algorithm"].isin(baselines)], hue="algorithm", hue_order=list(baselines),
+                 palette=OKABE_ITO[:len(baselines)], ax=axes[0], **kw)
     axes[0].set_title("baselines")
     gamma_colours = dict(zip(gammas, OKABE_ITO))
     for ax, alg in zip(axes[1:], agents):
@@ -257,12 +323,10 @@ def plot_oracle_gap(
             ref = df[df["algorithm"] == reference].groupby("budget")["gap"].mean()
             ax.plot(ref.index, ref.to_numpy(), ls="--", color="0.35", lw=1.3, label=f"{reference} (mean)")
         ax.set_title(f"{alg} by discount γ")
-    for ax in axes:
-        ax.set_yscale("log")
-        ax.set(xlabel="median budget b (time units)", ylabel="")
-    axes[0].set_ylabel("gap to oracle, 1 − play/oracle (log)")
     for ax, title in zip(axes, ["policy"] + ["γ"] * len(agents)):  # below the panel: the lines span the whole axis
+        ax.set(yscale="log", xlabel="median budget b (time units)", ylabel="")
         ax.legend(title=title, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
+    axes[0].set_ylabel("gap to oracle, 1 − play/oracle (log)")
     fig.suptitle("How far each policy is from the exact oracle (lower is better; 95% CI over seeds)", fontsize=11)
     fig.tight_layout()
     return fig
@@ -272,68 +336,86 @@ def _task_palette(n: int) -> list | None:
     "Okabe–Ito colours for up to 8 tasks (seaborn's default cycle beyond)"
     return OKABE_ITO[:n] if n <= len(OKABE_ITO) else None
 
+# %% ../nbs/14_plots.ipynb #8e2cc03f
 def plot_sensitivity(
     df: pd.DataFrame, # from `gap.sensitivity`: factor, weight, task, value (attrs: scaled_task, what, base_weight)
+    *,
     ax: plt.Axes | None = None, # axes to draw on; None = a new figure
 ) -> plt.Axes:
     "Each task's gap fraction (or gap) against the scaled task's weight, log x-axis, current weight dotted"
     _need(df, ["weight", "value", "task"], "df")
-    if ax is None: _, ax = plt.subplots(figsize=(6.0, 3.8))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.8))
     sns.lineplot(data=df, x="weight", y="value", hue="task", ax=ax, lw=1.5, palette=_task_palette(df["task"].nunique()))
     task, what = df.attrs.get("scaled_task", "?"), df.attrs.get("what", "fractions")
-    if "base_weight" in df.attrs: ax.axvline(df.attrs["base_weight"], color="grey", ls=":", lw=1)
-    ax.set_xscale("log")
-    ax.set(xlabel=f"weight of {task} (value-model units, log scale)", ylabel="gap fraction" if what == "fractions" else "gap (1 − nDCG)",
-           title=f"sensitivity to {task}")
+    if "base_weight" in df.attrs:
+        ax.axvline(df.attrs["base_weight"], color="grey", ls=":", lw=1)
+    ax.set(xscale="log", xlabel=f"weight of {task} (value-model units, log scale)",
+           ylabel="gap fraction" if what == "fractions" else "gap (1 − nDCG)", title=f"sensitivity to {task}")
     ax.legend(title=None)
     return ax
 
+# %% ../nbs/14_plots.ipynb #f9f23ecb
 def plot_regret_sensitivity(
     df: pd.DataFrame, # from `regret.regret_sensitivity`: factor, weight, task, value (attrs: scaled_task, base_weight)
+    *,
     ax: plt.Axes | None = None, # axes to draw on; None = a new figure
 ) -> plt.Axes:
     "Each task's regret vs the scaled task's weight (log x, current weight dotted); steps mark ranking changes"
     _need(df, ["weight", "value", "task"], "df")
-    if ax is None: _, ax = plt.subplots(figsize=(6.0, 3.8))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.8))
     colours = _task_palette(df["task"].nunique()) or [None] * df["task"].nunique()
-    for (t, g), c in zip(df.groupby("task", sort=False), colours): ax.step(g["weight"], g["value"], where="mid", label=t, color=c)
+    for (t, g), c in zip(df.groupby("task", sort=False), colours):
+        ax.step(g["weight"], g["value"], where="mid", label=t, color=c)
     task = df.attrs.get("scaled_task", "?")
-    if "base_weight" in df.attrs: ax.axvline(df.attrs["base_weight"], color="grey", ls=":", lw=1)
+    if "base_weight" in df.attrs:
+        ax.axvline(df.attrs["base_weight"], color="grey", ls=":", lw=1)
     ax.set(xscale="log", xlabel=f"weight of {task} (value-model units, log scale; others fixed)",
            ylabel="regret (1 − nDCG)", title=f"regret sensitivity to {task}")
     ax.legend()
     return ax
 
+# %% ../nbs/14_plots.ipynb #98f8661c
 def plot_seed_rule(
     result, # a `TuningResult` from `regret.seed_regret_rule` (its history holds the weights, columns w[task])
+    *,
     ax: plt.Axes | None = None, # axes to draw on; None = a new figure
     mark: int | None = 3000, # draw a vertical line at this iteration (the published run length)
 ) -> plt.Axes:
     "Weights of each task vs iteration (log scale) of a seed-rule run"
     h = result.history
     _need(h, ["iteration"] + [f"w[{t}]" for t in result.tasks], "result.history")
-    if ax is None: _, ax = plt.subplots(figsize=(6.4, 3.6))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.6))
     for t, c in zip(result.tasks, _task_palette(len(result.tasks)) or [None] * len(result.tasks)):
         ax.plot(h["iteration"], h[f"w[{t}]"], label=t, color=c)
-    if mark is not None: ax.axvline(mark, color="grey", ls=":", lw=1)
+    if mark is not None:
+        ax.axvline(mark, color="grey", ls=":", lw=1)
     ax.set(xscale="log", xlabel="iteration (log scale)", ylabel="weight (simplex, sum 1)",
            title="seed regret rule: weights vs iteration")
     ax.legend(ncol=2)
     return ax
 
+# %% ../nbs/14_plots.ipynb #deb52289
 def plot_pareto(
     front: pd.DataFrame, # from `regret.pareto_front`: columns regret[task] per task
     x: str, # task on the x axis
     y: str, # task on the y axis
+    *,
     hue: str | None = None, # colour points by this task's regret; None = no colour
     ax: plt.Axes | None = None, # axes to draw on; None = a new figure
 ) -> plt.Axes:
     "Scatter of two tasks' regrets over the front (another task's regret as colour)"
     _need(front, [f"regret[{t}]" for t in [x, y] + ([hue] if hue else [])], "front")
-    if ax is None: _, ax = plt.subplots(figsize=(5.4, 4.2))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.4, 4.2))
     c = None if hue is None else front[f"regret[{hue}]"]
-    sc = ax.scatter(front[f"regret[{x}]"], front[f"regret[{y}]"], c=c, s=22, cmap="viridis", color=None if hue else OKABE_ITO[0])
-    if hue is not None: plt.colorbar(sc, ax=ax, label=f"regret of {hue} (1 − nDCG)")
+    sc = ax.scatter(front[f"regret[{x}]"], front[f"regret[{y}]"], c=c, s=22, cmap="viridis",
+                    color=None if hue else OKABE_ITO[0])
+    if hue is not None:
+        plt.colorbar(sc, ax=ax, label=f"regret of {hue} (1 − nDCG)")
     n = sum(col.startswith("regret[") for col in front.columns)
-    ax.set(xlabel=f"regret of {x} (1 − nDCG)", ylabel=f"regret of {y} (1 − nDCG)", title=f"Pareto front, projected on 2 of {n} tasks")
+    ax.set(xlabel=f"regret of {x} (1 − nDCG)", ylabel=f"regret of {y} (1 − nDCG)",
+           title=f"Pareto front, projected on 2 of {n} tasks")
     return ax
