@@ -124,10 +124,11 @@ def test_malformed_json_is_one_clean_line(files):
 
 
 def test_time_limit_reaches_the_solver(files):
+    "DE on the seed data runs for seconds, so a 0.05 s limit must stop it (the default pattern search ends in ~20 ms)"
     tmp, tasks = files
     imp = ",".join(f"{t}={v}" for t, v in zip(tasks, [0.3, 0.5, 0.07, 0.07, 0.06]))
     p = vmt("regret", "--predictions", str(tmp / "preds.csv"), "--value-model", str(tmp / "vm.json"), "--importances", imp,
-            "--out", str(tmp / "r.json"), "--time-limit", "0.05", "--max-iter", "100000")
+            "--out", str(tmp / "r.json"), "--method", "de", "--time-limit", "0.05", "--max-iter", "100000")
     assert p.returncode == 0 and "vmt: warning:" in p.stderr and "time_limit" in p.stderr, p.stderr
     t = json.loads((tmp / "r.json").read_text())["tuning"]
     assert not t["converged"] and "time limit of 0.05 s reached" in t["message"]

@@ -78,6 +78,20 @@ def _seconds(text: str) -> float:
     if not v > 0: raise argparse.ArgumentTypeError(f"expected a number of seconds > 0; got {text!r}")
     return v
 
+def _share(text: str) -> float:
+    "argparse type: a number strictly between 0 and 1"
+    try: v = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number in (0, 1); got {text!r}") from None
+    if not 0 < v < 1: raise argparse.ArgumentTypeError(f"expected a number in (0, 1); got {text!r}")
+    return v
+
+def _seed_int(text: str) -> int:
+    "argparse type: an integer >= 0"
+    try: v = int(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
+    if v < 0: raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {v}")
+    return v
+
 def build_parser() -> argparse.ArgumentParser:
     "The `vmt` argument parser with subcommands gap, regret and evaluate"
     p = _Parser(prog="vmt", description="Tune value-model weights (nDCG-gap targets or regret importances).")
@@ -87,20 +101,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     def common(sp: argparse.ArgumentParser, out: bool = True):
-        sp.add_argument("--predictions", required=True, help="long CSV/Parquet table: request_id, item_id, task columns")
+        sp.add_argument("--predictions", required=True,
+                        help="long CSV/Parquet table (or a directory of Parquet files): request_id, item_id, task columns")
         sp.add_argument("--value-model", required=True, help='value-model JSON {"weights": {task: w, ...}}')
         sp.add_argument("--k", type=_positive_int, default=None, help="nDCG cutoff (default: full list)")
         sp.add_argument("--request-col", default="request_id", help="request id column (default: request_id)")
         sp.add_argument("--item-col", default="item_id", help="item id column (default: item_id)")
         sp.add_argument("--weight-col", default=None, help="optional per-request weight column")
+        sp.add_argument("--sample-requests", type=_positive_int, default=None,
+                        help="read a uniform random sample of this many whole requests (batched; the file is never loaded whole)")
+        sp.add_argument("--seed", type=_seed_int, default=0,
+                        help="seeds the request sample, the hold-out split, the bootstrap and the global solvers (default 0)")
+        sp.add_argument("--level", type=_share, default=0.95, help="coverage of the bootstrap intervals (default 0.95)")
+        sp.add_argument("--n-boot", type=_positive_int, default=1000, help="bootstrap replicates over requests (default 1000)")
         if out:
             sp.add_argument("--out", required=True, help="where to write the tuned value-model JSON")
             sp.add_argument("--report", default=None, help="also write a short Markdown report here")
             sp.add_argument("--force", action="store_true", help="allow --out/--report to overwrite an input file")
-            sp.add_argument("--seed", type=int, default=0, help="random seed of the global solvers (default 0)")
-            sp.add_argument("--strict", action="store_true", help="exit 1 when the result did not converge")
+            sp.add_argument("--strict", action="store_true",
+                            help="exit 1 when the result did not converge or a held-out check is flagged")
             sp.add_argument("--time-limit", type=_seconds, default=None,
                             help="wall-clock seconds for the whole solve, every stage (default: 600; inf = none)")
+            sp.add_argument("--holdout", type=_share, default=None,
+                            help="tune on the other requests and check the answer on this share of them, held out")
 
     g = sub.add_parser("gap", help="tune weights so each task's nDCG-gap fraction hits a target")
     common(g)
@@ -113,25 +136,37 @@ def build_parser() -> argparse.ArgumentParser:
     common(r)
     r.add_argument("--importances", required=True, help="task=importance,... (>= 0, summing to 1, one per task)")
     r.add_argument("--guardrails", default=None, help="task=max_regret,... (each in [0, 1])")
-    r.add_argument("--method", default="de", help="de (default) or seed")
-    r.add_argument("--max-iter", type=_positive_int, default=1000, help="DE generations at most (default 1000)")
-    e = sub.add_parser("evaluate", help="print each task's weight, gap fraction and regret")
+    r.add_argument("--method", default="pattern", help="pattern (default), de or seed")
+    r.add_argument("--max-iter", type=_positive_int, default=1000, help="pattern polls or DE generations at most (default 1000)")
+    e = sub.add_parser("evaluate", help="print each task's weight, gap fraction and regret, with bootstrap intervals")
     common(e, out=False)
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    e.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                   help="evaluate a Parquet dataset of any size on a dask.distributed cluster (e.g. tcp://host:8786)")
     return p
 
 # %% ../nbs/05_cli.ipynb #23dbe6f4
-def load_inputs(args: argparse.Namespace) -> tuple[ValueModel, PredictionSet]:
-    "The value model and the predictions for its tasks, with file problems as `CliError`"
-    from value_model_tuning.value_model import PredictionSet, ValueModel
+def _check_input_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    "The value-model and predictions paths, or a `CliError` naming the missing one"
     vm_path, pred_path = Path(args.value_model), Path(args.predictions)
-    for what, path in (("value model", vm_path), ("predictions", pred_path)):
-        if not path.is_file(): raise CliError(f"{what} file not found: {path}")
-    try: vm = ValueModel.from_json(vm_path)
+    if not vm_path.is_file(): raise CliError(f"value model file not found: {vm_path}")
+    if not pred_path.exists(): raise CliError(f"predictions file not found: {pred_path}")
+    return vm_path, pred_path
+
+def _load_value_model(vm_path: Path) -> ValueModel:
+    from value_model_tuning.value_model import ValueModel
+    try: return ValueModel.from_json(vm_path)
     except ValueError as e: raise CliError(str(e)) from None  # the message names the file once
+
+def load_inputs(args: argparse.Namespace) -> tuple[ValueModel, PredictionSet]:
+    "The value model and the predictions for its tasks (a sample of requests with --sample-requests), file problems as `CliError`"
+    from value_model_tuning.value_model import PredictionSet
+    vm_path, pred_path = _check_input_paths(args)
+    vm = _load_value_model(vm_path)
     try:
-        ps = PredictionSet.from_file(pred_path, tasks=vm.tasks, request_col=args.request_col,
-                                     item_col=args.item_col, weight_col=args.weight_col)
+        ps = PredictionSet.from_file(pred_path, tasks=vm.tasks, request_col=args.request_col, item_col=args.item_col,
+                                     weight_col=args.weight_col, sample_requests=getattr(args, "sample_requests", None),
+                                     seed=getattr(args, "seed", 0))
     except ValueError as e: raise CliError(f"predictions {pred_path}: {e}") from None
     except Exception as e:  # unreadable table (pyarrow / pandas parser errors have many types)
         raise CliError(f"predictions {pred_path}: cannot read ({type(e).__name__}: {e})") from None
@@ -143,10 +178,26 @@ def _by_task(tasks: list[str], values) -> dict[str, float] | None:
     return None if values is None else {t: float(v) for t, v in zip(tasks, values)}
 
 # %% ../nbs/05_cli.ipynb #aa1f3c19
+def _holdout_block(kind: str, # "gap" or "regret"
+                   h: pd.DataFrame, # from `gap.holdout_fractions` / `regret.holdout_regrets`
+                   share: float, # the --holdout share
+                  ) -> dict:
+    "The hold-out check as a JSON-ready dict: per-task value and interval, and what was flagged"
+    col = "fraction" if kind == "gap" else "regret"
+    b = {"share": share, "requests": int(h.attrs["n_requests"]), "level": h.attrs["level"],
+         col + "s": {r.task: {col: float(getattr(r, col)), "low": float(r.low), "high": float(r.high)} for r in h.itertuples()},
+         "flagged": [t for t, f in zip(h.task, h.flagged) if f]}
+    if kind == "gap": b |= {"max_error": float(h.attrs["max_error"]), "tol": h.attrs["tol"]}
+    else: b |= {"objective": h.attrs["objective"]}
+    return b
+
 def tuning_block(
     kind: str, # "gap" or "regret"
     res: TuningResult, # the tuner's result
     args: argparse.Namespace, # parsed command line
+    *,
+    n_requests: int | None = None, # requests tuned on (after sampling and hold-out)
+    holdout: pd.DataFrame | None = None, # the hold-out check, if --holdout was given
 ) -> dict:
     "The `tuning` block written into the output JSON: what was asked and what was reached at the written weights"
     b = {"kind": kind, "method": res.method, "k": args.k, "metric": "standard"}
@@ -159,7 +210,9 @@ def tuning_block(
               "max_guardrail_violation": float(res.max_error)}
     b |= {"converged": bool(res.converged), "evaluations": int(res.n_evals), "iterations": int(res.n_iter),
           "seconds": round(float(res.seconds), 3), "seed": args.seed, "predictions": str(args.predictions),
+          "requests": n_requests, "sample_requests": getattr(args, "sample_requests", None),
           "message": res.message, "version": value_model_tuning.__version__}
+    if holdout is not None: b["holdout"] = _holdout_block(kind, holdout, args.holdout)
     return b
 
 # %% ../nbs/05_cli.ipynb #bd75866e
@@ -171,39 +224,65 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join(rows)
 
 # %% ../nbs/05_cli.ipynb #e99404db
+def _holdout_lines(kind: str, h: pd.DataFrame) -> list[str]:
+    "The report's hold-out section"
+    n, lvl = h.attrs["n_requests"], h.attrs["level"]
+    flagged = [t for t, f in zip(h.task, h.flagged) if f]
+    if kind == "gap":
+        verdict = (f"max |fraction − target| on held-out requests = {h.attrs['max_error']:.3g} (tol {h.attrs['tol']:g}); "
+                   + (f"**flagged: {flagged}** (the whole {lvl:.0%} interval lies more than tol from the target)" if flagged
+                      else "nothing flagged (any miss beyond tol lies within the interval)"))
+    else:
+        o = h.attrs["objective"]
+        verdict = (f"weighted regret on held-out requests {o['value']:.4g} [{o['low']:.4g}, {o['high']:.4g}] "
+                   f"(tuned on: {o['tuned']:.4g}); " + (f"**guardrails broken: {flagged}**" if flagged else "no guardrail broken"))
+    return ["", f"## Held-out check ({n} requests)", "", f"- {verdict}", "", _md_table(h), ""]
+
 def report_text(
     kind: str, # "gap" or "regret"
     before: ValueModel, # input value model
     after: ValueModel, # tuned value model (with its tuning block)
     ps: PredictionSet, # the predictions tuned on
     k: int | None, # nDCG cutoff
+    *,
+    level: float = 0.95, # coverage of the intervals
+    n_boot: int = 1000, # bootstrap replicates
+    seed: int = 0, # which bootstrap
+    holdout: pd.DataFrame | None = None, # the hold-out check, if any
 ) -> str:
-    "A short Markdown report: settings, outcome, and a per-task table before vs after"
+    "A short Markdown report: settings, outcome, a per-task table before vs after (with intervals), and the hold-out check"
     import pandas as pd
-    from value_model_tuning.gap import gap_fractions
-    from value_model_tuning.regret import regrets
+    from value_model_tuning.gap import gap_fraction_intervals, gap_fractions
+    from value_model_tuning.regret import regret_intervals, regrets
     t = after.extra["tuning"]
     wb, wa = before.as_array(ps.tasks), after.as_array(ps.tasks)
     df = pd.DataFrame({"task": ps.tasks, "weight before": wb, "weight after": wa})
     if kind == "gap":
+        ci = gap_fraction_intervals(ps, wa, k, level, n_boot, seed)
         df["target"] = [t["targets"][x] for x in ps.tasks]
         df["fraction before"] = gap_fractions(ps, wb, k=k)
         df["fraction after"] = [t["fractions"][x] for x in ps.tasks]
         head = f"max |fraction − target| = {t['max_error']:.3g} (tol {t['tol']:g})"
     else:
+        ci = regret_intervals(ps, wa, k, level, n_boot, seed)
         df["importance"] = [t["importances"][x] for x in ps.tasks]
         df["guardrail"] = [t["guardrails"].get(x, "") for x in ps.tasks]
         df["regret before"] = regrets(ps, wb, k=k)
         df["regret after"] = [t["regrets"][x] for x in ps.tasks]
         head = (f"weighted regret {float(df['importance'] @ df['regret before']):.4g} → {t['objective']:.4g}"
                 f"; max guardrail violation {t['max_guardrail_violation']:.3g}")
+    df["low"], df["high"] = ci["low"].to_numpy(), ci["high"].to_numpy()
     Q, N, T = ps.values.shape
+    sample = f", a uniform sample of {t['sample_requests']} requests" if t.get("sample_requests") else ""
     lines = [f"# vmt {kind}: tuning report", "",
-             f"- predictions: `{t['predictions']}` ({Q} request{'s' * (Q != 1)} × up to {N} candidates × {T} tasks)",
+             f"- predictions: `{t['predictions']}` ({Q} request{'s' * (Q != 1)} tuned on{sample}; up to {N} candidates × {T} tasks)",
              f"- method: `{t['method']}`, k = {k if k is not None else 'full list'}, seed {t['seed']}",
              f"- **converged: {t['converged']}** — {head}",
+             (f"- low, high: {level:.0%} interval of the value after, from a bootstrap over the {Q} requests ({n_boot} replicates)"
+              if Q > 1 else "- low, high: a single request, so no sampling error can be estimated (low = high)"),
              f"- {t['evaluations']} evaluations, {t['iterations']} iterations, {t['seconds']} s; "
              f"value_model_tuning {t['version']}", f"- solver: {t['message']}", "", _md_table(df), ""]
+    if holdout is not None: lines += _holdout_lines(kind, holdout)
     return "\n".join(lines)
 
 def write_report(
@@ -213,10 +292,11 @@ def write_report(
     after: ValueModel, # tuned value model (with its tuning block)
     ps: PredictionSet, # the predictions tuned on
     k: int | None, # nDCG cutoff
+    **kwargs, # level, n_boot, seed, holdout: see `report_text`
 ) -> Path:
     "Write `report_text` to `path` (all or nothing, like every `vmt` output)"
     path = Path(path)
-    write_all({path: report_text(kind, before, after, ps, k)})
+    write_all({path: report_text(kind, before, after, ps, k, **kwargs)})
     return path
 
 # %% ../nbs/05_cli.ipynb #dde62c66
@@ -261,71 +341,126 @@ def _check_outputs(args) -> None:
             if _same_file(path, inp):
                 raise CliError(f"{opt} {path} is the input {what} file; choose another path (or --force to overwrite it)")
 
-def _save(kind: str, res: TuningResult, vm: ValueModel, ps: PredictionSet, args) -> int:
-    "Write the tuned JSON (input layout, input total) and the optional report, all or nothing; print one summary line"
+def _save(kind: str, res: TuningResult, vm: ValueModel, ps: PredictionSet, args, holdout: pd.DataFrame | None = None) -> int:
+    "Write the tuned JSON (input layout, input total) and the optional report, all or nothing; print the summary"
     tuned = vm.with_weights(dict(zip(res.tasks, res.weights))).rescaled_like(vm)
-    tuned = tuned.with_extra(tuning=tuning_block(kind, res, args))
+    tuned = tuned.with_extra(tuning=tuning_block(kind, res, args, n_requests=ps.n_requests, holdout=holdout))
     files = {Path(args.out): tuned.to_json_text()}
-    if args.report: files[Path(args.report)] = report_text(kind, vm, tuned, ps, args.k)
+    if args.report:
+        files[Path(args.report)] = report_text(kind, vm, tuned, ps, args.k, level=args.level, n_boot=args.n_boot,
+                                               seed=args.seed, holdout=holdout)
     try: write_all(files)
     except OSError as e: raise CliError(f"cannot write output: {e}") from None
     what = (f"max error {res.max_error:.3g} (tol {res.tol:g})" if kind == "gap"
             else f"weighted regret {res.objective:.4g}")
     print(f"vmt {kind}: {res.method}, {what}, converged={res.converged} -> {args.out}")
-    return 1 if (args.strict and not res.converged) else 0
+    flagged = [] if holdout is None else [t for t, f in zip(holdout.task, holdout.flagged) if f]
+    if holdout is not None:
+        n = holdout.attrs["n_requests"]
+        print(f"held out {n} request(s): " + (f"max error {holdout.attrs['max_error']:.3g}" if kind == "gap" else
+              "weighted regret {value:.4g} [{low:.4g}, {high:.4g}]".format(**holdout.attrs["objective"]))
+              + f"; flagged: {flagged or 'none'}")
+        if flagged:
+            why = "off target beyond tol, outside the interval" if kind == "gap" else "over their guardrail, beyond the interval"
+            warnings.warn(f"held-out check: {flagged} {why}; the weights may not carry over to other requests")
+    return 1 if (args.strict and (not res.converged or flagged)) else 0
+
+def _split(ps: PredictionSet, args) -> tuple[PredictionSet, PredictionSet | None]:
+    "(requests to tune on, held-out requests or None)"
+    if args.holdout is None: return ps, None
+    try: return ps.split_requests(args.holdout, seed=args.seed)
+    except ValueError as e: raise CliError(f"--holdout: {e}") from None
 
 # %% ../nbs/05_cli.ipynb #f7a403f9
 def cmd_gap(args: argparse.Namespace) -> int:
-    "`vmt gap`: tune weights to nDCG-gap target fractions"
-    from value_model_tuning.gap import tune_gap_targets
+    "`vmt gap`: tune weights to nDCG-gap target fractions (on the requests not held out)"
+    from value_model_tuning.gap import holdout_fractions, tune_gap_targets
     targets = parse_task_values(args.targets, "--targets")
     _check_outputs(args)
     vm, ps = load_inputs(args)
+    tune_on, held = _split(ps, args)
     opts = {} if args.max_iter is None else {"de_max_iter": args.max_iter}  # --max-iter bounds the DE fallback too
-    res = tune_gap_targets(ps, targets, k=args.k, method=args.method, tol=args.tol, seed=args.seed,
+    res = tune_gap_targets(tune_on, targets, k=args.k, method=args.method, tol=args.tol, seed=args.seed,
                            max_iter=args.max_iter, initial=vm, options=opts, time_limit=args.time_limit)
-    return _save("gap", res, vm, ps, args)
+    h = None if held is None else holdout_fractions(res, held, args.k, args.level, args.n_boot, args.seed)
+    return _save("gap", res, vm, tune_on, args, h)
 
 # %% ../nbs/05_cli.ipynb #641f3b13
 def cmd_regret(args: argparse.Namespace) -> int:
-    "`vmt regret`: tune weights minimizing importance-weighted regret under guardrails"
-    from value_model_tuning.regret import minimize_regret
+    "`vmt regret`: tune weights minimizing importance-weighted regret under guardrails (on the requests not held out)"
+    from value_model_tuning.regret import holdout_regrets, minimize_regret
     imp = parse_task_values(args.importances, "--importances")
     guards = parse_task_values(args.guardrails, "--guardrails") if args.guardrails else None
     _check_outputs(args)
     vm, ps = load_inputs(args)
-    res = minimize_regret(ps, imp, k=args.k, method=args.method, guardrails=guards, seed=args.seed,
+    tune_on, held = _split(ps, args)
+    res = minimize_regret(tune_on, imp, k=args.k, method=args.method, guardrails=guards, seed=args.seed,
                           initial=vm, maxiter=args.max_iter, time_limit=args.time_limit)
-    return _save("regret", res, vm, ps, args)
+    h = None if held is None else holdout_regrets(res, held, args.k, args.level, args.n_boot, args.seed)
+    return _save("regret", res, vm, tune_on, args, h)
 
 # %% ../nbs/05_cli.ipynb #f0b047bd
+def _evaluation_table(vm: ValueModel, ev) -> pd.DataFrame:
+    "Per-task weight, simplex weight, and an `Evaluation`'s fractions and regrets with their intervals"
+    import pandas as pd
+    w = vm.as_array()
+    df = pd.DataFrame({"weight": w, "simplex": w / w.sum()}, index=pd.Index(vm.tasks, name="task"))
+    return df.join(ev.table())
+
 def evaluate_config(
     vm: ValueModel, # the value model to evaluate
     ps: PredictionSet, # predictions for its tasks
     k: int | None = None, # nDCG cutoff
+    *,
+    level: float = 0.95, # coverage of the intervals
+    n_boot: int = 1000, # bootstrap replicates over requests
+    seed: int = 0, # which bootstrap
 ) -> pd.DataFrame:
-    "Per-task weight, simplex weight, gap fraction and regret of a value model"
-    import pandas as pd
-    from value_model_tuning.gap import gap_fractions
-    from value_model_tuning.regret import regrets
-    w = vm.as_array(ps.tasks)
-    return pd.DataFrame({"weight": w, "simplex": w / w.sum(), "fraction": gap_fractions(ps, w, k=k),
-                         "regret": regrets(ps, w, k=k)}, index=pd.Index(ps.tasks, name="task"))
+    "Per-task weight, simplex weight, gap fraction and regret of a value model, each with a bootstrap interval"
+    from value_model_tuning.distributed import evaluate_in_memory
+    return _evaluation_table(vm, evaluate_in_memory(ps, vm, k, level, n_boot, seed))
 
 # %% ../nbs/05_cli.ipynb #657e3b96
+def _evaluate_on_dask(args: argparse.Namespace, vm: ValueModel, path: Path, k: int | None):
+    "The distributed evaluation behind `vmt evaluate --dask-scheduler`"
+    if args.sample_requests is not None:
+        raise CliError("--sample-requests and --dask-scheduler do not mix: the distributed evaluation reads every request")
+    try: from value_model_tuning.distributed import evaluate_distributed
+    except ImportError: raise CliError("--dask-scheduler needs dask: pip install 'value_model_tuning[dask]'") from None
+    try: import dask.distributed  # noqa: F401
+    except ImportError: raise CliError("--dask-scheduler needs dask.distributed: pip install 'value_model_tuning[dask]'") from None
+    if not (path.is_dir() or path.suffix.lower() in (".parquet", ".pq")):
+        raise CliError(f"--dask-scheduler reads Parquet (a file or a directory of files); got {path}")
+    try:
+        return evaluate_distributed(path, vm, k, args.level, args.n_boot, args.seed, scheduler=args.dask_scheduler,
+                                    request_col=args.request_col, item_col=args.item_col, weight_col=args.weight_col)
+    except (OSError, TimeoutError) as e: raise CliError(f"dask scheduler {args.dask_scheduler}: {e}") from None
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    "`vmt evaluate`: print fractions and regrets of a value model (k defaults to its tuning block's)"
-    vm, ps = load_inputs(args)
+    "`vmt evaluate`: print fractions and regrets of a value model with intervals (k defaults to its tuning block's)"
+    vm_path, pred_path = _check_input_paths(args)
+    if args.dask_scheduler:
+        vm = _load_value_model(vm_path)
+        tasks_k = vm.extra.get("tuning", {}).get("k") if isinstance(vm.extra.get("tuning"), dict) else None
+        k = args.k if args.k is not None else tasks_k
+        ev = _evaluate_on_dask(args, vm, pred_path, k)
+        df, n, where = _evaluation_table(vm, ev), ev.n_requests, f"{ev.n_shards} shards on {args.dask_scheduler}"
+    else:
+        vm, ps = load_inputs(args)
+        tuning = vm.extra.get("tuning") if isinstance(vm.extra.get("tuning"), dict) else {}
+        k = args.k if args.k is not None else tuning.get("k")
+        df, n, where = evaluate_config(vm, ps, k, level=args.level, n_boot=args.n_boot, seed=args.seed), ps.n_requests, "in memory"
     tuning = vm.extra.get("tuning") if isinstance(vm.extra.get("tuning"), dict) else {}
-    k = args.k if args.k is not None else tuning.get("k")
-    df = evaluate_config(vm, ps, k)
     if args.json:
-        print(json.dumps({"k": k, "tasks": list(ps.tasks), **{c: df[c].to_dict() for c in df.columns}}, indent=2))
+        print(json.dumps({"k": k, "tasks": list(df.index), "n_requests": int(n), "level": args.level, "n_boot": args.n_boot,
+                          **{c: df[c].to_dict() for c in df.columns}}, indent=2))
         return 0
-    if "targets" in tuning: df["target"] = [tuning["targets"].get(t, np.nan) for t in ps.tasks]
-    if "importances" in tuning: df["importance"] = [tuning["importances"].get(t, np.nan) for t in ps.tasks]
+    if "targets" in tuning: df["target"] = [tuning["targets"].get(t, np.nan) for t in df.index]
+    if "importances" in tuning: df["importance"] = [tuning["importances"].get(t, np.nan) for t in df.index]
     print(f"value model {args.value_model} on {args.predictions}, k = {k if k is not None else 'full list'}")
     print(df.to_string(float_format=lambda v: f"{v:.6g}"))
+    print(f"{n} request(s), {where}; low/high: {args.level:.0%} percentile intervals of a Poisson bootstrap over requests "
+          f"({args.n_boot} replicates, seed {args.seed})")
     if "target" in df: print(f"max |fraction - target| = {np.nanmax(np.abs(df['fraction'] - df['target'])):.4g}")
     if "importance" in df: print(f"weighted regret = {float(np.nansum(df['importance'] * df['regret'])):.6g}")
     return 0
