@@ -62,14 +62,14 @@ def one_point(budget: float, seed: int) -> list[dict]:
         return rows
 
 
-def headline(threads: int) -> pd.Series:
+def headline(n_threads: int) -> pd.Series:
     "Fraction of the oracle of SARSA and Q-learning at gamma = 0.8, b = 100, on a few held-out seeds"
     out = {}
     for seed in SEEDS[:3]:
         train, fresh = sample_world(CFG, 100, seed), sample_world(CFG, 100, seed, user_stream=1)
         orc = knapsack_oracle(fresh, delta=None).play.mean()
         for name, run in (("sarsa", run_sarsa), ("qlearning", run_qlearning)):
-            out[(name, seed)] = run(train, GAMMA, seed=seed, threads=threads).evaluate(fresh)["expected_play"] / orc
+            out[(name, seed)] = run(train, GAMMA, seed=seed, n_threads=n_threads).evaluate(fresh)["expected_play"] / orc
     return pd.Series(out)
 
 

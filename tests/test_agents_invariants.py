@@ -24,11 +24,11 @@ class Wild:
 def test_targets_in_unit_interval(seed):
     w = sample_world(TINY, 50 + 40 * seed, seed=200 + seed)
     s = random_slates(w, np.random.default_rng(seed))
-    h, alive, _ = slot_hazards(s, w, np.random.default_rng(seed), REWARDS[seed % 3])
-    for y in (sarsa_targets(Wild(seed), slate_features(s, w), h, 1.0, alive),
+    h, alive, _ = slot_hazards(s, w, np.random.default_rng(seed), reward=REWARDS[seed % 3])
+    for y in (sarsa_targets(Wild(seed), slate_features(s, w), h, 1.0, alive=alive),
               qlearning_targets(Wild(seed), s, w, h, 1.0, alive=alive),
-              qlearning_targets(Wild(seed), s, w, h, 0.9, Wild(seed + 7), "clipped", alive),
-              qlearning_targets(Wild(seed), s, w, h, 0.9, Wild(seed + 7), "double", alive)):
+              qlearning_targets(Wild(seed), s, w, h, 0.9, Wild(seed + 7), remedy="clipped", alive=alive),
+              qlearning_targets(Wild(seed), s, w, h, 0.9, Wild(seed + 7), remedy="double", alive=alive)):
         assert y.shape == s.shape and (y >= 0).all() and (y <= 1).all()
 
 

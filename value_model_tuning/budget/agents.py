@@ -17,9 +17,11 @@ from fastcore.basics import patch
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from .oracle import dominance_prune
+from .oracle import _renamed, dominance_prune
 from .slates import (World, check_slates, effective_slate_size, examined_mask, expected_play,
                                               play_probability, simulate, slot_play_probs)
+from ..checks import (as_generator, check_choice, check_int, check_real, check_seed, check_type,
+                                       check_unit, stream_seed)
 
 # %% auto #0
 __all__ = ['FEATURES', 'ITEM_MONOTONE', 'Q_MODELS', 'DEFAULT_Q_MODEL', 'REWARDS', 'REMEDIES', 'state_action_features',
@@ -28,7 +30,7 @@ __all__ = ['FEATURES', 'ITEM_MONOTONE', 'Q_MODELS', 'DEFAULT_Q_MODEL', 'REWARDS'
            'marginal_play_gain', 'slot_hazards', 'slot_rewards', 'expected_return', 'td_targets', 'sarsa_targets',
            'qlearning_targets', 'StopRule', 'GreedyPolicy', 'AgentResult', 'run_sarsa', 'run_bandit', 'run_qlearning']
 
-# %% ../../nbs/12_agents.ipynb #17841dd4
+# %% ../../nbs/12_agents.ipynb #138c03a9
 FEATURES = ("slot", "relevance", "cost", "budget_to_go", "log_cum_value", "slack")
 
 # Sign of dq/d(feature) that makes q non-decreasing in the item's relevance and non-increasing in its
@@ -36,7 +38,7 @@ FEATURES = ("slot", "relevance", "cost", "budget_to_go", "log_cum_value", "slack
 ITEM_MONOTONE = (0, 1, -1, 0, 0, 1)
 _SLACK = FEATURES.index("slack")
 
-
+# %% ../../nbs/12_agents.ipynb #17841dd4
 def state_action_features(
     slot: np.ndarray | int, # slot index k (0-based)
     relevance: np.ndarray, # r_a of the candidate item
@@ -58,7 +60,7 @@ def slate_states(
     cost, value = world.cost[slates], world.item_value[slates]
     return world.budgets[:, None] - (np.cumsum(cost, axis=1) - cost), np.cumsum(value, axis=1) - value
 
-
+# %% ../../nbs/12_agents.ipynb #db38c28e
 def slate_features(
     slates: np.ndarray, # (U, K) item indices
     world: World, # items and budgets
@@ -76,11 +78,12 @@ class CandidateSet:
     cost: np.ndarray # (C,) their costs
     relevance: np.ndarray # (C,) their relevance
     column: np.ndarray # (N,) column of each item in `items`, -1 for non-candidates
-    pruned: bool # only non-dominated fronts are returned by `front`
+    pruned: bool # only non-dominated fronts are returned by `_front`
 
-
+# %% ../../nbs/12_agents.ipynb #9d3a15cb
 def candidate_set(
     world: World, # items and slate size
+    *,
     prune: bool = True, # keep only items dominated by fewer than K others (valid for item-monotone models)
 ) -> CandidateSet:
     "Candidate items of `world` sorted by cost, with the lookup from item index to column"
@@ -90,28 +93,29 @@ def candidate_set(
     column[items] = np.arange(items.size)
     return CandidateSet(items, world.cost[items], world.relevance[items], column, bool(prune))
 
-
+# %% ../../nbs/12_agents.ipynb #f0f1c31b
 def _front(
     cs: CandidateSet, # candidates of the world
     placed: np.ndarray, # (R, C) bool: candidates already in each row's slate
     budget_to_go: np.ndarray, # (R,) budget before the slot; only items costing strictly less are examined
 ) -> tuple[np.ndarray, np.ndarray]:
-    "Flat (row, column) pairs of every row's examinable remaining candidates (non-dominated ones if pruned), row-major"
+    "Flat (row, column) pairs of every row's examinable remaining candidates (non-dominated ones if pruned)"
     ok = ~placed & (cs.cost < budget_to_go[:, None])
     if cs.pruned:  # on the front iff more relevant than every cheaper remaining (hence examinable) candidate
         rel = np.where(ok, cs.relevance, -np.inf)
         ok[:, 1:] &= rel[:, 1:] > np.maximum.accumulate(rel, axis=1)[:, :-1]
     return np.nonzero(ok)
 
-
+# %% ../../nbs/12_agents.ipynb #d8dd900b
 def candidate_items(
     world: World, # items (their costs and relevance)
     placed: np.ndarray, # (U, N) bool: items already in each user's slate
+    *,
     prune: bool = True, # keep only the remaining items no other remaining item dominates
     budget_to_go: np.ndarray | None = None, # (U,) keep only items costing strictly less; None: no budget cut
 ) -> tuple[np.ndarray, np.ndarray]:
     "Flat `(users, items)` pairs of every user's candidates, grouped by user, cheapest first"
-    cs = candidate_set(world, prune)
+    cs = candidate_set(world, prune=prune)
     placed = np.asarray(placed, bool)
     beta = np.full(placed.shape[0], np.inf) if budget_to_go is None else np.asarray(budget_to_go, np.float64)
     users, cols = _front(cs, placed[:, cs.items], beta)
@@ -139,7 +143,7 @@ class QModel(Protocol):
     def fit(self, X: np.ndarray, y: np.ndarray) -> Any: ...
     def predict(self, X: np.ndarray) -> np.ndarray: ...
 
-
+# %% ../../nbs/12_agents.ipynb #550ba6f4
 def is_item_monotone(model: Any) -> bool:
     "Whether `model`'s predictions are non-decreasing in relevance and non-increasing in cost for a fixed state"
     flag = getattr(model, "item_monotone", None)
@@ -149,7 +153,7 @@ def is_item_monotone(model: Any) -> bool:
     if cst is None or isinstance(cst, (dict, str)) or len(cst) != len(FEATURES): return False
     return all(np.sign(cst[i]) == ITEM_MONOTONE[i] for i in (1, 2, 5))
 
-
+# %% ../../nbs/12_agents.ipynb #0e566fb2
 def _fit(model: QModel, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None) -> QModel:
     "Fit with sample weights only when there are some (a plain fit(X, y) model works with the sampled reward)"
     return model.fit(X, y) if weight is None else model.fit(X, y, sample_weight=weight)
@@ -158,40 +162,54 @@ def _fit(model: QModel, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None)
 class XGBoostQ:
     "XGBoost trees refitted from scratch on every `fit`, monotone in the item; the default Q-model"
     item_monotone = True
+    _ARGS = ("n_trees", "max_depth", "learning_rate", "random_state", "n_threads")
 
-    def __init__(self,
+    @_renamed(threads="n_threads")
+    def __init__(self, *,
                  n_trees: int = 25, # boosting rounds
                  max_depth: int = 4, # depth of each tree (<= 16 leaves)
                  learning_rate: float = 0.3, # shrinkage
-                 random_state: int = 0, # seed of the booster
-                 threads: int = 1, # XGBoost's own thread count (it ignores threadpoolctl)
+                 random_state: int = 0, # seed of the booster (scikit-learn's name: make_q_model sets it)
+                 n_threads: int = 1, # XGBoost's own thread count (it ignores threadpoolctl)
                  **params): # more xgboost.train parameters
         self.n_trees, self.max_depth, self.learning_rate = n_trees, max_depth, learning_rate
-        self.random_state, self.threads, self.params = random_state, threads, params
+        self.random_state, self.n_threads, self.params = random_state, n_threads, params
         self.booster_ = None
 
     def get_params(self, deep: bool = False) -> dict:
-        return dict(n_trees=self.n_trees, max_depth=self.max_depth, learning_rate=self.learning_rate,
-                    random_state=self.random_state, threads=self.threads, **self.params)
+        return dict({a: getattr(self, a) for a in self._ARGS}, **self.params)
 
+    @_renamed(threads="n_threads")
     def set_params(self, **params) -> XGBoostQ:
         for k, v in params.items():
-            if k in ("n_trees", "max_depth", "learning_rate", "random_state", "threads"): setattr(self, k, v)
-            else: self.params[k] = v
+            if k in self._ARGS:
+                setattr(self, k, v)
+            else:
+                self.params[k] = v
         return self
 
-    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> XGBoostQ:
-        import xgboost as xgb  # imported on first use: importing the module stays light
-        # a plain DMatrix: XGBoost's sklearn wrapper builds a QuantileDMatrix, about 2x slower at 10^4 rows
-        d = xgb.DMatrix(X, label=y, weight=sample_weight, nthread=self.threads)
-        params = dict(objective="reg:squarederror", tree_method="hist", eta=self.learning_rate,
-                      max_depth=self.max_depth, monotone_constraints=str(tuple(ITEM_MONOTONE)),
-                      nthread=self.threads, seed=int(self.random_state), **self.params)
-        self.booster_ = xgb.train(params, d, num_boost_round=self.n_trees)
-        return self
+# %% ../../nbs/12_agents.ipynb #4014377e
+@patch
+def fit(self: XGBoostQ,
+        X: np.ndarray, # (R, 6) feature rows
+        y: np.ndarray, # (R,) targets
+        sample_weight: np.ndarray | None = None, # (R,) row weights
+        ) -> XGBoostQ:
+    "Train `n_trees` new trees on (X, y), discarding the previous ones"
+    import xgboost as xgb  # imported on first use: importing the module stays light
+    # a plain DMatrix: XGBoost's sklearn wrapper builds a QuantileDMatrix, about 2x slower at 10^4 rows
+    d = xgb.DMatrix(X, label=y, weight=sample_weight, nthread=self.n_threads)
+    params = dict(objective="reg:squarederror", tree_method="hist", eta=self.learning_rate,
+                  max_depth=self.max_depth, monotone_constraints=str(tuple(ITEM_MONOTONE)),
+                  nthread=self.n_threads, seed=int(self.random_state), **self.params)
+    self.booster_ = xgb.train(params, d, num_boost_round=self.n_trees)
+    return self
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.booster_.inplace_predict(np.ascontiguousarray(X, dtype=np.float64)).astype(np.float64)
+# %% ../../nbs/12_agents.ipynb #1b0fffcd
+@patch
+def predict(self: XGBoostQ, X: np.ndarray) -> np.ndarray:
+    "Scores `(R,)` float64 of feature rows `(R, 6)`, from the booster's in-place predictor"
+    return self.booster_.inplace_predict(np.ascontiguousarray(X, dtype=np.float64)).astype(np.float64)
 
 # %% ../../nbs/12_agents.ipynb #6f106e98
 class AveragedQ:
@@ -207,12 +225,12 @@ class AveragedQ:
 
 # %% ../../nbs/12_agents.ipynb #36469f55
 class WarmBoostedQ:
-    "Gradient boosting that keeps its trees and adds `step` more on every `fit` (the published notebook's scheme, step 1)"
+    "Gradient boosting that keeps its trees and adds `step` more on every `fit` (the published scheme, step 1)"
     item_monotone = True
 
-    def __init__(self,
+    def __init__(self, *,
                  step: int = 10, # trees added per fit
-                 random_state: int | None = None, # seed of the boosting
+                 random_state: int | None = None, # seed of the boosting (scikit-learn's name: make_q_model sets it)
                  **params): # more HistGradientBoostingRegressor parameters
         self.step, self.random_state, self.params = step, random_state, params
         self.model_ = None
@@ -222,48 +240,60 @@ class WarmBoostedQ:
 
     def set_params(self, **params) -> WarmBoostedQ:
         for k, v in params.items():
-            if k in ("step", "random_state"): setattr(self, k, v)
-            else: self.params[k] = v
-        return self
-
-    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> WarmBoostedQ:
-        if self.model_ is None:
-            self.model_ = HistGradientBoostingRegressor(
-                max_iter=0, warm_start=True, early_stopping=False, monotonic_cst=list(ITEM_MONOTONE),
-                random_state=self.random_state, **{"max_leaf_nodes": 15, "learning_rate": 0.2, **self.params})
-        self.model_.set_params(max_iter=self.model_.max_iter + self.step)
-        self.model_.fit(X, y, sample_weight=sample_weight)
+            if k in ("step", "random_state"):
+                setattr(self, k, v)
+            else:
+                self.params[k] = v
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray: return self.model_.predict(X)
 
+# %% ../../nbs/12_agents.ipynb #edb7cfef
+@patch
+def fit(self: WarmBoostedQ,
+        X: np.ndarray, # (R, 6) feature rows
+        y: np.ndarray, # (R,) targets
+        sample_weight: np.ndarray | None = None, # (R,) row weights
+        ) -> WarmBoostedQ:
+    "Add `step` trees fitted to (X, y), keeping the earlier ones"
+    if self.model_ is None:
+        self.model_ = HistGradientBoostingRegressor(
+            max_iter=0, warm_start=True, early_stopping=False, monotonic_cst=list(ITEM_MONOTONE),
+            random_state=self.random_state, **{"max_leaf_nodes": 15, "learning_rate": 0.2, **self.params})
+    self.model_.set_params(max_iter=self.model_.max_iter + self.step)
+    self.model_.fit(X, y, sample_weight=sample_weight)
+    return self
+
 # %% ../../nbs/12_agents.ipynb #b575dc04
 def _hgb(random_state: int, max_iter: int = 25, max_leaf_nodes: int = 15, learning_rate: float = 0.3,
          monotonic_cst=ITEM_MONOTONE, **kw):
+    "scikit-learn's histogram gradient boosting, monotone in the item, without early stopping"
     # early stopping off: it would hold out 10% of the transitions and add a data-dependent tree count
     return HistGradientBoostingRegressor(max_iter=max_iter, max_leaf_nodes=max_leaf_nodes, learning_rate=learning_rate,
                                          early_stopping=False, monotonic_cst=list(monotonic_cst),
                                          random_state=random_state, **kw)
 
-
+# %% ../../nbs/12_agents.ipynb #7e58fba1
 def _lightgbm(random_state: int, monotone: bool = True, **kw):
+    "LightGBM, 25 trees of 15 leaves, one thread; monotone in the item unless `monotone=False`"
     from lightgbm import LGBMRegressor  # optional dependency: only this preset needs it
     # n_jobs=1: LightGBM ignores threadpoolctl's limit, and two spinning OpenMP threads on a busy
     # 2-core machine made runs ~10x slower in our measurements
     params = dict(n_estimators=25, num_leaves=15, learning_rate=0.3, n_jobs=1, verbose=-1, deterministic=True,
                   force_row_wise=True, random_state=random_state)
-    if monotone: params["monotone_constraints"] = list(ITEM_MONOTONE)
+    if monotone:
+        params["monotone_constraints"] = list(ITEM_MONOTONE)
     return LGBMRegressor(**{**params, **kw})
 
-
+# %% ../../nbs/12_agents.ipynb #7bb60522
 def _spline_ridge(random_state: int):
+    "An additive model: cubic splines per feature, closed-form ridge fit (`random_state` unused)"
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import SplineTransformer
-    # an additive model: cubic splines per feature, closed-form ridge fit
     return make_pipeline(SplineTransformer(n_knots=8, degree=3), Ridge(alpha=1e-3))
 
-
+# %% ../../nbs/12_agents.ipynb #23f0deae
 Q_MODELS: dict[str, Callable[[int], QModel]] = {
     "xgb": lambda rs: XGBoostQ(random_state=rs), # XGBoost, 25 trees of depth 4, monotone (the default)
     "xgb-large": lambda rs: XGBoostQ(n_trees=50, max_depth=5, learning_rate=0.2, random_state=rs), # 50 x depth 5
@@ -275,46 +305,31 @@ Q_MODELS: dict[str, Callable[[int], QModel]] = {
 }
 DEFAULT_Q_MODEL = "xgb"
 
-
+# %% ../../nbs/12_agents.ipynb #e58f2cdf
+@_renamed(random_state="seed")
 def make_q_model(
     model: str | QModel | None = None, # preset name in Q_MODELS, a model to copy, or None (DEFAULT_Q_MODEL)
-    random_state: int = 0, # seed given to the model
+    *,
+    seed: int = 0, # seed given to the model (its `random_state`)
 ) -> QModel:
-    "A fresh, untrained Q-model: a preset built with `random_state`, or a deep copy of `model` reseeded"
-    if model is None: model = DEFAULT_Q_MODEL
-    if isinstance(model, str):
-        if model not in Q_MODELS: raise ValueError(f"model must be one of {sorted(Q_MODELS)} or a QModel; got {model!r}")
-        return Q_MODELS[model](int(random_state))
-    if not isinstance(model, QModel): raise TypeError(f"model needs fit(X, y) and predict(X); got {type(model).__name__}")
+    "A fresh, untrained Q-model: a preset built with `seed`, or a deep copy of `model` reseeded"
+    seed = check_seed(seed)
+    model = DEFAULT_Q_MODEL if model is None else model
+    if isinstance(model, str): return Q_MODELS[check_choice(model, "model", Q_MODELS)](seed)
+    if not isinstance(model, QModel):
+        raise TypeError(f"model needs fit(X, y) and predict(X); got {type(model).__name__}")
     m = copy.deepcopy(model)
-    if hasattr(m, "get_params") and "random_state" in m.get_params(deep=False): m.set_params(random_state=int(random_state))
+    if hasattr(m, "get_params") and "random_state" in m.get_params(deep=False):
+        m.set_params(random_state=seed)
     return m
 
 # %% ../../nbs/12_agents.ipynb #d3fa7b66
-def _check_unit(x: float, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number in [0, 1]; got {type(x).__name__}")
-    if not 0.0 <= x <= 1.0: raise ValueError(f"{name} must be a number in [0, 1]; got {x!r}")
-    return float(x)
+def _limit_threads(n_threads: int | None):
+    "Context capping BLAS/OpenMP threads at `n_threads` (None: leave as is)"
+    n_threads = check_int(n_threads, "n_threads", lo=1, allow_none=True)
+    return contextlib.nullcontext() if n_threads is None else threadpool_limits(limits=n_threads)
 
-
-def _check_count(x: int, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= 1; got {type(x).__name__}")
-    if x < 1: raise ValueError(f"{name} must be an integer >= 1; got {x!r}")
-    return int(x)
-
-
-def _limit_threads(threads: int | None):
-    "Cap BLAS/OpenMP threads (None: leave as is)"
-    return contextlib.nullcontext() if threads is None else threadpool_limits(limits=_check_count(threads, "threads"))
-
-
-def _check_world(world) -> World:
-    if not isinstance(world, World): raise TypeError(f"world must be a World; got {type(world).__name__}")
-    return world
-
-
+# %% ../../nbs/12_agents.ipynb #57f5d2c8
 def _random_remaining(
     prev: np.ndarray, # (U, k) items already placed
     u: np.ndarray, # (U,) uniforms in [0, 1)
@@ -335,7 +350,45 @@ class _Batch:
     best_q: np.ndarray | None = None # (U, K) max over the examinable front of the builder's model (0: nothing fits)
     best_X: np.ndarray | None = None # (U, K, 6) features of that argmax
 
+# %% ../../nbs/12_agents.ipynb #9b263604
+def _explore_draws(
+    rng: np.random.Generator | None, # the run's source of draws (unused when nothing explores)
+    model: QModel | None, # None: every user draws (uniformly random slates)
+    epsilon: float, # exploration rate
+    prev: np.ndarray, # (U, k) items already placed
+    n_items: int, # N
+) -> tuple[np.ndarray, np.ndarray | None]:
+    "Which users explore at this slot, and a uniformly drawn remaining item per user (None: no draw)"
+    U = prev.shape[0]
+    if model is not None and not epsilon > 0: return np.zeros(U, bool), None
+    u = rng.random(U)
+    explore = np.ones(U, bool) if model is None else u < epsilon
+    u = u if model is None else np.minimum(u / epsilon, np.nextafter(1.0, 0.0))  # uniform given u < ε
+    return explore, _random_remaining(prev, u, n_items)
 
+# %% ../../nbs/12_agents.ipynb #3278403b
+def _greedy_items(
+    model: QModel, # scores (state, candidate) feature rows
+    cs: CandidateSet, # candidates of the world
+    k: int, # slot
+    placed: np.ndarray, # (U, C) bool: candidates already placed
+    budget_to_go: np.ndarray, # (U,) budget before slot k
+    cum_value: np.ndarray, # (U,) summed item value above slot k
+    skip: np.ndarray | None = None, # (U,) bool: users that need no score (explorers)
+) -> tuple[np.ndarray, tuple | None]:
+    "Each user's best-scoring examinable candidate, and (users with one, their best score, its feature rows)"
+    fu, fc = _front(cs, placed, budget_to_go)
+    if skip is not None:
+        keep = ~skip[fu]
+        fu, fc = fu[keep], fc[keep]
+    greedy = cs.items[np.argmax(~placed, axis=1)]  # filler when nothing fits: the cheapest remaining candidate
+    if not fu.size: return greedy, None
+    F = state_action_features(k, cs.relevance[fc], cs.cost[fc], budget_to_go[fu], cum_value[fu])
+    hit, present, q_best = _group_max(model.predict(F), cs.relevance[fc], fu)
+    greedy[present] = cs.items[fc[hit]]
+    return greedy, (present, q_best, F[hit])
+
+# %% ../../nbs/12_agents.ipynb #07224cc6
 def _build_slates(world: World, cs: CandidateSet, model: QModel | None, epsilon: float,
                   rng: np.random.Generator | None, record: bool = False) -> _Batch:
     "ε-greedy slates for every user of `world`; model None = uniformly random slates"
@@ -347,23 +400,11 @@ def _build_slates(world: World, cs: CandidateSet, model: QModel | None, epsilon:
     best_q, best_X = (np.zeros((U, K)), np.zeros((U, K, len(FEATURES)))) if record else (None, None)
     budget_to_go, cum_value = world.budgets.copy(), np.zeros(U)
     for k in range(K):
-        explore, pick = np.zeros(U, bool), None
-        if model is None or epsilon > 0:
-            u = rng.random(U)
-            explore = np.ones(U, bool) if model is None else u < epsilon
-            u = u if model is None else np.minimum(u / epsilon, np.nextafter(1.0, 0.0))  # uniform given u < ε
-            pick = _random_remaining(slates[:, :k], u, N)
+        explore, pick = _explore_draws(rng, model, epsilon, slates[:, :k], N)
         if model is not None and (record or not explore.all()):
-            fu, fc = _front(cs, placed, budget_to_go)
-            if not record:  # explorers need no score
-                keep = ~explore[fu]
-                fu, fc = fu[keep], fc[keep]
-            greedy = cs.items[np.argmax(~placed, axis=1)]  # filler when nothing fits: the cheapest remaining candidate
-            if fu.size:
-                F = state_action_features(k, cs.relevance[fc], cs.cost[fc], budget_to_go[fu], cum_value[fu])
-                hit, present, q_best = _group_max(model.predict(F), cs.relevance[fc], fu)
-                greedy[present] = cs.items[fc[hit]]
-                if record: best_q[present, k], best_X[present, k] = q_best, F[hit]
+            greedy, best = _greedy_items(model, cs, k, placed, budget_to_go, cum_value, None if record else explore)
+            if record and best is not None:
+                best_q[best[0], k], best_X[best[0], k] = best[1], best[2]
             pick = greedy if pick is None else np.where(explore, pick, greedy)
         X[:, k] = state_action_features(k, world.relevance[pick], world.cost[pick], budget_to_go, cum_value)
         slates[:, k] = pick
@@ -373,37 +414,34 @@ def _build_slates(world: World, cs: CandidateSet, model: QModel | None, epsilon:
         cum_value = cum_value + world.item_value[pick]
     return _Batch(slates, X, best_q, best_X)
 
-
+# %% ../../nbs/12_agents.ipynb #513c255a
+@_renamed(rng="seed")
 def epsilon_greedy_slates(
     world: World, # items and users to build slates for
     model: QModel, # fitted Q-model
+    *,
     epsilon: float = 0.0, # probability of a uniformly random remaining item at each slot (0 = greedy)
-    rng: np.random.Generator | None = None, # source of the exploration draws; required when epsilon > 0
+    seed: int | np.random.Generator | None = None, # source of the exploration draws; required when epsilon > 0
     prune: bool | None = None, # score only non-dominated items; None = when the model is item-monotone
 ) -> np.ndarray:
     "Slates `(U, K)` built slot by slot: each user's best-scoring examinable item, or with prob. ε a random one"
-    _check_world(world)
-    if not isinstance(model, QModel): raise TypeError(f"model needs fit(X, y) and predict(X); got {type(model).__name__}")
-    epsilon = _check_unit(epsilon, "epsilon")
-    if epsilon > 0 and not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator when epsilon > 0; got {type(rng).__name__}")
-    cs = candidate_set(world, is_item_monotone(model) if prune is None else prune)
+    world = check_type(world, "world", World)
+    if not isinstance(model, QModel):
+        raise TypeError(f"model needs fit(X, y) and predict(X); got {type(model).__name__}")
+    epsilon = check_unit(epsilon, "epsilon")
+    rng = as_generator(seed) if epsilon > 0 else None
+    cs = candidate_set(world, prune=is_item_monotone(model) if prune is None else prune)
     return _build_slates(world, cs, model, epsilon, rng).slates
 
 # %% ../../nbs/12_agents.ipynb #b185c573
 REWARDS = ("sampled", "expected", "marginal")
 
-
-def _check_reward(reward: str) -> str:
-    if reward not in REWARDS: raise ValueError(f"reward must be one of {REWARDS}; got {reward!r}")
-    return reward
-
-
+# %% ../../nbs/12_agents.ipynb #797b2b52
 def _before(p: np.ndarray) -> np.ndarray:
     "Sum over the slots above, per slot: the exclusive cumulative sum along axis 1"
     return np.cumsum(p, axis=1) - p
 
-
+# %% ../../nbs/12_agents.ipynb #4cc2610b
 def marginal_play_gain(
     slates: np.ndarray, # (U, K) item indices
     world: World, # items, budgets and choice model
@@ -413,20 +451,21 @@ def marginal_play_gain(
     W = np.cumsum(np.where(seen, world.item_value[check_slates(slates, world)], 0.0), axis=1)
     return np.diff(play_probability(W, world.choice, world.null_logit), axis=1, prepend=0.0)
 
-
+# %% ../../nbs/12_agents.ipynb #428fdbcb
 def _closed_form_play(slates: np.ndarray, world: World, reward: str) -> np.ndarray:
     "Per-slot play probability `(U, K)` in the decomposition of `reward`: P(play k), or the marginal gain"
     return marginal_play_gain(slates, world) if reward == "marginal" else slot_play_probs(slates, world)
 
-
+# %% ../../nbs/12_agents.ipynb #bf414c68
 def slot_hazards(
     slates: np.ndarray, # (U, K) item indices
     world: World, # items, budgets and choice model
-    rng: np.random.Generator, # source of the simulated choices
+    rng: np.random.Generator, # source of the simulated choices (advanced in place, as by `simulate`)
+    *,
     reward: str = "sampled", # one of REWARDS
 ) -> tuple[np.ndarray, np.ndarray, float]:
     "Hazards `(U, K)` in [0, 1], alive weights `(U, K)`, and the sampled play-rate (always simulated, for the history)"
-    _check_reward(reward)
+    check_choice(reward, "reward", REWARDS)
     sim = simulate(slates, world, rng)
     if reward == "sampled":
         return sim.rewards, 1.0 - _before(sim.rewards), sim.play_rate
@@ -435,27 +474,30 @@ def slot_hazards(
     h = np.divide(p, alive, out=np.zeros_like(p), where=alive > 1e-12)
     return np.clip(h, 0.0, 1.0), alive, sim.play_rate
 
-
+# %% ../../nbs/12_agents.ipynb #3a8b352a
 def slot_rewards(
     slates: np.ndarray, # (U, K) item indices
     world: World, # items, budgets and choice model
-    rng: np.random.Generator, # source of the simulated choices
+    rng: np.random.Generator, # source of the simulated choices (advanced in place)
+    *,
     reward: str = "sampled", # one of REWARDS
 ) -> tuple[np.ndarray, float]:
     "Per-slot rewards `(U, K)` of the chosen kind (alive weight times hazard), and the sampled play-rate"
-    h, alive, play_rate = slot_hazards(slates, world, rng, reward)
+    h, alive, play_rate = slot_hazards(slates, world, rng, reward=reward)
     return alive * h, play_rate
 
-
+# %% ../../nbs/12_agents.ipynb #60edde74
 def expected_return(
     slates: np.ndarray, # (U, K) item indices
     world: World, # items, budgets and choice model
     gamma: float, # discount in [0, 1]
+    *,
     reward: str = "sampled", # decomposition of the play into slots (REWARDS)
 ) -> np.ndarray:
     "Closed-form expected discounted return from slot 0, `(U,)`: the quantity a calibrated slot-0 value estimates"
-    p = _closed_form_play(check_slates(slates, world), world, _check_reward(reward))
-    return (p * float(gamma) ** np.arange(p.shape[1])).sum(axis=1)
+    gamma, reward = check_unit(gamma, "gamma"), check_choice(reward, "reward", REWARDS)
+    p = _closed_form_play(check_slates(slates, world), world, reward)
+    return (p * gamma ** np.arange(p.shape[1])).sum(axis=1)
 
 # %% ../../nbs/12_agents.ipynb #ea175a64
 def td_targets(
@@ -463,6 +505,7 @@ def td_targets(
     next_value: np.ndarray, # (U, K-1) value of the state after slot k (for k < K-1)
     next_budget: np.ndarray, # (U, K-1) budget to go after slot k
     gamma: float, # discount in [0, 1]
+    *,
     clip: bool = True, # clip next values to [0, 1]: one play per slate bounds every return
 ) -> np.ndarray:
     "Targets `(U, K)`: $h_k + \\gamma (1 - h_k) V(s_{k+1})$; last slot terminal, $V = 0$ once the budget is gone"
@@ -471,32 +514,34 @@ def td_targets(
     h = np.asarray(hazards, dtype=np.float64)
     return h + gamma * (1.0 - h) * np.concatenate([v, np.zeros((v.shape[0], 1))], axis=1)
 
-
+# %% ../../nbs/12_agents.ipynb #343753f1
 def _needs_bootstrap(X: np.ndarray, hazards: np.ndarray, alive: np.ndarray | None) -> np.ndarray:
     "(U, K-1): rows whose target has a bootstrap term: examined, not played, still alive, not the last slot"
     need = (X[:, :-1, _SLACK] > 0) & (hazards[:, :-1] < 1)
     return need if alive is None else need & (alive[:, :-1] > 0)
 
-
+# %% ../../nbs/12_agents.ipynb #4b0fad5e
 def sarsa_targets(
     model: QModel, # current Q-model
     X: np.ndarray, # (U, K, 6) features of the actions taken
     hazards: np.ndarray, # (U, K) hazards of those slates
     gamma: float, # discount in [0, 1]
+    *,
     alive: np.ndarray | None = None, # (U, K) alive weights; rows with 0 get no bootstrap (they are not fitted)
     clip: bool = True, # clip bootstrapped values to [0, 1]
 ) -> np.ndarray:
-    "On-policy TD(0) targets $h_k + \\gamma (1 - h_k)\\, q(s_{k+1}, a_{k+1})$ with $a_{k+1}$ the action taken (0 if not examined)"
+    "SARSA's TD(0) targets $h_k + \\gamma (1 - h_k)\\, q(s_{k+1}, a_{k+1})$, $a_{k+1}$ the action taken (0: unexamined)"
     U, K, F = X.shape
     q_next = np.zeros((U, K - 1))
     need = _needs_bootstrap(X, hazards, alive) & (X[:, 1:, _SLACK] > 0)
-    if gamma > 0 and need.any(): q_next[need] = model.predict(X[:, 1:][need])
-    return td_targets(hazards, q_next, X[:, :-1, _SLACK], gamma, clip)
+    if gamma > 0 and need.any():
+        q_next[need] = model.predict(X[:, 1:][need])
+    return td_targets(hazards, q_next, X[:, :-1, _SLACK], gamma, clip=clip)
 
 # %% ../../nbs/12_agents.ipynb #0ee5c534
 REMEDIES = ("none", "double", "clipped")
 
-
+# %% ../../nbs/12_agents.ipynb #fb17a4aa
 def _next_best(world: World, cs: CandidateSet, slates: np.ndarray, X: np.ndarray, need: np.ndarray,
                model: QModel) -> tuple[np.ndarray, np.ndarray]:
     "Best score `(U, K-1)` over the examinable front of every next state in `need`, and the argmax feature rows"
@@ -521,16 +566,17 @@ def _next_best(world: World, cs: CandidateSet, slates: np.ndarray, X: np.ndarray
         best_q[u, k], best_X[u, k] = q, Fa[hit]
     return best_q, best_X
 
-
+# %% ../../nbs/12_agents.ipynb #8c410319
 def _remedy_values(best_q: np.ndarray, best_X: np.ndarray, has: np.ndarray, other: QModel | None,
                    remedy: str) -> np.ndarray:
     "Next-state values from the own model's best score and argmax features, with the remedy for the max's bias"
     if remedy == "none": return best_q
     v = np.zeros_like(best_q)
-    if has.any(): v[has] = other.predict(best_X[has])
+    if has.any():
+        v[has] = other.predict(best_X[has])
     return v if remedy == "double" else np.minimum(best_q, v)
 
-
+# %% ../../nbs/12_agents.ipynb #ee96a099
 def qlearning_targets(
     model: QModel, # current Q-model: picks the next action (and values it when remedy="none")
     slates: np.ndarray, # (U, K) behaviour slates
@@ -538,13 +584,14 @@ def qlearning_targets(
     hazards: np.ndarray, # (U, K) hazards of those slates
     gamma: float, # discount in [0, 1]
     other: QModel | None = None, # second model, fitted on other users (needed by "double" and "clipped")
+    *,
     remedy: str = "none", # one of REMEDIES
     alive: np.ndarray | None = None, # (U, K) alive weights; rows with 0 get no bootstrap
     prune: bool | None = None, # max over non-dominated items only; None = when the model is item-monotone
     clip: bool = True, # clip bootstrapped values to [0, 1]
 ) -> np.ndarray:
     "Off-policy targets $h_k + \\gamma (1 - h_k) V(s_{k+1})$, $V$ the (bias-corrected) max over the examinable front"
-    if remedy not in REMEDIES: raise ValueError(f"remedy must be one of {REMEDIES}; got {remedy!r}")
+    remedy = check_choice(remedy, "remedy", REMEDIES)
     if remedy != "none" and not isinstance(other, QModel):
         raise TypeError(f"remedy={remedy!r} needs a second fitted model `other`; got {type(other).__name__}")
     s = check_slates(slates, world)
@@ -553,13 +600,13 @@ def qlearning_targets(
     v = np.zeros((U, K - 1))
     need = _needs_bootstrap(X, np.asarray(hazards, float), alive)
     if gamma > 0 and need.any():
-        cs = candidate_set(world, is_item_monotone(model) if prune is None else prune)
+        cs = candidate_set(world, prune=is_item_monotone(model) if prune is None else prune)
         best_q, best_X = _next_best(world, cs, s, X, need, model)
         v = _remedy_values(best_q, best_X, need & (best_X[:, :, _SLACK] > 0), other, remedy)
-    return td_targets(hazards, v, X[:, :-1, _SLACK], gamma, clip)
+    return td_targets(hazards, v, X[:, :-1, _SLACK], gamma, clip=clip)
 
 # %% ../../nbs/12_agents.ipynb #8737bd6b
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StopRule:
     "Stop training once the in-sample play and the start value both stopped moving, or at a cap"
     max_iter: int = 15 # most models fitted
@@ -568,24 +615,23 @@ class StopRule:
     value_tol: float = 0.01 # the start value is still moving if that mean changed by more than this
 
     def __post_init__(self):
-        _check_count(self.max_iter, "max_iter")
-        _check_count(self.window, "window")
-        for name in ("play_tol", "value_tol"):
-            x = getattr(self, name)
-            if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-                raise TypeError(f"{name} must be a number >= 0; got {type(x).__name__}")
-            if not x >= 0: raise ValueError(f"{name} must be a number >= 0; got {x!r}")
+        check_int(self.max_iter, "max_iter", lo=1)
+        check_int(self.window, "window", lo=1)
+        check_real(self.play_tol, "play_tol", lo=0, finite=False)
+        check_real(self.value_tol, "value_tol", lo=0, finite=False)
 
-    def __call__(self,
-                 play: Sequence[float], # in-sample expected play per evaluated model, oldest first
-                 value: Sequence[float], # start value per evaluated model, oldest first
-                 ) -> bool:
-        "Whether the evaluations so far meet the rule"
-        w = self.window
-        if len(play) < 2 * w: return False
-        rose = np.mean(play[-w:]) - np.mean(play[-2 * w:-w])
-        moved = abs(np.mean(value[-w:]) - np.mean(value[-2 * w:-w]))
-        return bool(rose <= self.play_tol and moved <= self.value_tol)
+# %% ../../nbs/12_agents.ipynb #7fb29a0c
+@patch
+def __call__(self: StopRule,
+             play: Sequence[float], # in-sample expected play per evaluated model, oldest first
+             value: Sequence[float], # start value per evaluated model, oldest first
+             ) -> bool:
+    "Whether the evaluations so far meet the rule"
+    w = self.window
+    if len(play) < 2 * w: return False
+    rose = np.mean(play[-w:]) - np.mean(play[-2 * w:-w])
+    moved = abs(np.mean(value[-w:]) - np.mean(value[-2 * w:-w]))
+    return bool(rose <= self.play_tol and moved <= self.value_tol)
 
 # %% ../../nbs/12_agents.ipynb #d2b34d5a
 @dataclass(frozen=True, eq=False)
@@ -593,17 +639,17 @@ class GreedyPolicy:
     "The greedy (ε = 0) slate builder of a fitted Q-model: `policy(world) -> slates (U, K)`"
     model: QModel # fitted Q-model
     prune: bool # score only non-dominated items (valid for item-monotone models)
-    threads: int | None = 1 # OpenMP/BLAS threads while scoring; None = leave as is
+    n_threads: int | None = 1 # OpenMP/BLAS threads while scoring; None = leave as is
 
     def __call__(self, world: World) -> np.ndarray:
-        with _limit_threads(self.threads):
-            w = _check_world(world)
-            return _build_slates(w, candidate_set(w, self.prune), self.model, 0.0, None).slates
+        with _limit_threads(self.n_threads):
+            w = check_type(world, "world", World)
+            return _build_slates(w, candidate_set(w, prune=self.prune), self.model, 0.0, None).slates
 
 
-_AGENT_KEY = 0x6167656E  # SeedSequence spawn key of the agents' draws ("agen"), apart from items and users
+GreedyPolicy.__init__ = _renamed(threads="n_threads")(GreedyPolicy.__init__)
 
-
+# %% ../../nbs/12_agents.ipynb #563c97bc
 @dataclass(frozen=True, eq=False)
 class AgentResult:
     "A trained agent: its greedy policy, in-sample training history, wall time, and whether training converged."
@@ -611,7 +657,7 @@ class AgentResult:
     gamma: float # discount
     seed: int # the run's seed
     policy: GreedyPolicy # world -> greedy slates (U, K)
-    train_history: pd.DataFrame # one row per fitted model: in-sample ε-greedy expected_play, value, ess, play_rate, rows, seconds
+    train_history: pd.DataFrame # one row per fitted model: in-sample ε-greedy numbers, rows, seconds (`_HISTORY`)
     seconds: float # wall time of the run
     world: World # the training world (its items are reused when `evaluate` gets only budgets)
     reward: str = "sampled" # the reward it learned from (decides what its values estimate)
@@ -631,23 +677,28 @@ class AgentResult:
     def _world(self, world_or_users) -> World:
         return world_or_users if isinstance(world_or_users, World) else self.world.with_budgets(world_or_users)
 
-    def evaluate(self,
-                 world_or_users: World | np.ndarray, # evaluation world, or budgets (U,) of fresh users of the training items
-                 seed: int | None = None, # seed of the sampled play-rate; None = derived from the run's seed
-                 ) -> dict[str, float]:
-        "Greedy slates on `world_or_users`: mean closed-form play, effective slate size, sampled play-rate"
-        w = self._world(world_or_users)
-        slates = self.policy(w)
-        ss = np.random.SeedSequence(self.seed if seed is None else seed, spawn_key=(_AGENT_KEY, 2))
-        return dict(expected_play=float(expected_play(slates, w).mean()),
-                    ess=float(effective_slate_size(slates, w).mean()),
-                    play_rate=simulate(slates, w, np.random.default_rng(ss)).play_rate)
+# %% ../../nbs/12_agents.ipynb #17e62358
+@patch
+def evaluate(self: AgentResult,
+             world_or_users: World | np.ndarray, # evaluation world, or budgets (U,) of fresh users of its items
+             *,
+             seed: int | None = None, # seed of the sampled play-rate; None = derived from the run's seed
+             ) -> dict[str, float]:
+    "Greedy slates on `world_or_users`: mean closed-form play, effective slate size, sampled play-rate"
+    w = self._world(world_or_users)
+    slates = self.policy(w)
+    ss = stream_seed(self.seed if seed is None else seed, "agent_eval")
+    return dict(expected_play=float(expected_play(slates, w).mean()),
+                ess=float(effective_slate_size(slates, w).mean()),
+                play_rate=simulate(slates, w, np.random.default_rng(ss)).play_rate)
 
-    def __repr__(self) -> str:
-        t = self.train
-        return (f"AgentResult({self.algorithm}, gamma={self.gamma:g}, seed={self.seed}, {self.iterations} "
-                f"iterations{' (converged)' if self.converged else ''}, in-sample expected play="
-                f"{t['expected_play']:.4f}, ess={t['ess']:.2f}, {self.seconds:.2f}s)")
+# %% ../../nbs/12_agents.ipynb #0f2a404c
+@patch
+def __repr__(self: AgentResult) -> str:
+    t = self.train
+    return (f"AgentResult({self.algorithm}, gamma={self.gamma:g}, seed={self.seed}, {self.iterations} "
+            f"iterations{' (converged)' if self.converged else ''}, in-sample expected play="
+            f"{t['expected_play']:.4f}, ess={t['ess']:.2f}, {self.seconds:.2f}s)")
 
 # %% ../../nbs/12_agents.ipynb #9b160d71
 @patch
@@ -659,7 +710,7 @@ def predicted_returns(self: AgentResult,
     w = self._world(world_or_users)
     first = (self.policy(w) if slates is None else check_slates(slates, w))[:, 0]
     F = state_action_features(0, w.relevance[first], w.cost[first], w.budgets, np.zeros(w.n_users))
-    with _limit_threads(self.policy.threads):
+    with _limit_threads(self.policy.n_threads):
         q = np.clip(self.policy.model.predict(F), 0.0, 1.0)
     return np.where(F[:, _SLACK] > 0, q, 0.0)
 
@@ -673,45 +724,46 @@ def calibration(self: AgentResult,
     w = self._world(world_or_users)
     slates = self.policy(w) if slates is None else slates
     pred = self.predicted_returns(w, slates)
-    true = expected_return(slates, w, self.gamma, self.reward)
+    true = expected_return(slates, w, self.gamma, reward=self.reward)
     return dict(predicted=float(pred.mean()), actual=float(true.mean()), bias=float((pred - true).mean()),
                 mae=float(np.abs(pred - true).mean()))
 
 # %% ../../nbs/12_agents.ipynb #80bafa83
-def _check_common(world, gamma, seed, reward) -> float:
-    _check_world(world)
-    gamma = _check_unit(gamma, "gamma")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative integer; got {type(seed).__name__}")
-    if seed < 0: raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    _check_reward(reward)
-    return gamma
+def _check_run(world, gamma, seed, reward) -> tuple[float, int]:
+    "The checks every agent makes: a World, γ in [0, 1], a seed, a reward kind; γ and the seed as Python numbers"
+    check_type(world, "world", World)
+    gamma, seed = check_unit(gamma, "gamma"), check_seed(seed)
+    check_choice(reward, "reward", REWARDS)
+    return gamma, seed
 
-
+# %% ../../nbs/12_agents.ipynb #8a3c54df
 def _check_stop(stop, iterations, name: str) -> tuple[StopRule, int | None]:
-    stop = StopRule() if stop is None else stop
-    if not isinstance(stop, StopRule): raise TypeError(f"stop must be a StopRule; got {type(stop).__name__}")
-    return stop, None if iterations is None else _check_count(iterations, name)
+    "The stop rule (default StopRule()) and the fixed count `name` (None: stop by the rule)"
+    stop = check_type(stop, "stop", StopRule, allow_none=True) or StopRule()
+    return stop, check_int(iterations, name, lo=1, allow_none=True)
 
-
-def _new_model(model, seed_seq: np.random.SeedSequence, threads: int | None) -> QModel:
-    "A fresh Q-model seeded from `seed_seq`, single-threaded like the rest of the run when it has a `threads` knob"
-    q = make_q_model(model, random_state=int(seed_seq.generate_state(1)[0] >> 1))
-    if threads is not None and hasattr(q, "get_params") and "threads" in q.get_params(deep=False):
-        q.set_params(threads=threads)
+# %% ../../nbs/12_agents.ipynb #39d34e37
+def _new_model(model, seed_seq: np.random.SeedSequence, n_threads: int | None) -> QModel:
+    "A fresh Q-model seeded from `seed_seq`, single-threaded like the rest of the run when it has an `n_threads` knob"
+    q = make_q_model(model, seed=int(seed_seq.generate_state(1)[0] >> 1))
+    if n_threads is not None and hasattr(q, "get_params") and "n_threads" in q.get_params(deep=False):
+        q.set_params(n_threads=n_threads)
     return q
 
-
+# %% ../../nbs/12_agents.ipynb #2e4367aa
 def _training_rows(batches, targets, reward: str):
     "Rows to fit: examined slots of users still alive; weights = alive probability for the closed-form rewards"
     Xs, ys, ws = [], [], []
     for (X, h, alive), y in zip(batches, targets):
         m = (X[:, :, _SLACK] > 0) & (alive > 0)
-        Xs.append(X[m]); ys.append(y[m]); ws.append(alive[m])
+        Xs.append(X[m])
+        ys.append(y[m])
+        ws.append(alive[m])
     return np.concatenate(Xs), np.concatenate(ys), None if reward == "sampled" else np.concatenate(ws)
 
-
+# %% ../../nbs/12_agents.ipynb #63b96979
 def _evaluation(i: int, batch: _Batch, world: World, play_rate: float) -> dict:
+    "History row of model i: in-sample expected play, start value and ESS of its ε-greedy batch, sampled play-rate"
     return dict(iteration=i, expected_play=float(expected_play(batch.slates, world).mean()),
                 value=float(np.clip(batch.best_q[:, 0], 0.0, 1.0).mean()),
                 ess=float(effective_slate_size(batch.slates, world).mean()), play_rate=play_rate)
@@ -719,7 +771,7 @@ def _evaluation(i: int, batch: _Batch, world: World, play_rate: float) -> dict:
 
 _HISTORY = ["iteration", "expected_play", "value", "ess", "play_rate", "rows", "seconds"]
 
-
+# %% ../../nbs/12_agents.ipynb #e9110edb
 def _done(history: list[dict], stop: StopRule, iterations: int | None) -> tuple[bool, bool]:
     "(stop now, converged): a fixed count, or the stop rule / its cap"
     n = len(history)
@@ -727,7 +779,14 @@ def _done(history: list[dict], stop: StopRule, iterations: int | None) -> tuple[
     ok = stop([h["expected_play"] for h in history], [h["value"] for h in history])
     return ok or n >= stop.max_iter, ok
 
+# %% ../../nbs/12_agents.ipynb #6e81366b
+def _sarsa_rows(model: QModel | None, data: list[tuple], gamma: float, clip: bool, reward: str):
+    "Training rows of the kept batches: SARSA targets from `model`, or the hazards before the first fit (None)"
+    ys = [h if model is None else sarsa_targets(model, X, h, gamma, alive=a, clip=clip) for X, h, a in data]
+    return _training_rows(data, ys, reward)
+
 # %% ../../nbs/12_agents.ipynb #0f768d8a
+@_renamed(threads="n_threads")
 def run_sarsa(
     world: World, # training world: items and the users the agent learns on
     gamma: float, # discount in [0, 1]; 0 = contextual bandit
@@ -741,39 +800,39 @@ def run_sarsa(
     reward: str = "sampled", # one of REWARDS: "sampled" (the spec), "expected" or "marginal"
     clip: bool = True, # clip bootstrapped values to [0, 1]
     prune: bool | None = None, # score only non-dominated items; None = when the model is item-monotone
-    threads: int | None = 1, # threads of the model (BLAS/OpenMP and its own knob); None = leave as is
+    n_threads: int | None = 1, # threads of the model (BLAS/OpenMP and its own knob); None = leave as is
 ) -> AgentResult:
     "On-policy TD(0) control: ε-greedy slates from the current Q-model, targets $h + \\gamma (1-h) q(s', a')$, refit"
     t0 = time.perf_counter()
-    gamma = _check_common(world, gamma, seed, reward)
-    epsilon, memory = _check_unit(epsilon, "epsilon"), _check_count(memory, "memory")
+    gamma, seed = _check_run(world, gamma, seed, reward)
+    epsilon, memory = check_unit(epsilon, "epsilon"), check_int(memory, "memory", lo=1)
+    n_threads = check_int(n_threads, "n_threads", lo=1, allow_none=True)
     stop, iterations = _check_stop(stop, iterations, "iterations")
-    ss_draws, ss_model = np.random.SeedSequence(seed, spawn_key=(_AGENT_KEY, 0)).spawn(2)
+    ss_draws, ss_model = stream_seed(seed, "sarsa").spawn(2)
     rng = np.random.default_rng(ss_draws)
-    q = _new_model(model, ss_model, threads)
+    q = _new_model(model, ss_model, n_threads)
     prune = is_item_monotone(q) if prune is None else prune
-    cs = candidate_set(world, prune)
+    cs = candidate_set(world, prune=prune)
     data, history, fitted, converged = [], [], False, False
-    with _limit_threads(threads):
+    with _limit_threads(n_threads):
         while True:
             t = time.perf_counter()
             batch = _build_slates(world, cs, q if fitted else None, epsilon, rng, record=fitted)
-            h, alive, play_rate = slot_hazards(batch.slates, world, rng, reward)
+            h, alive, play_rate = slot_hazards(batch.slates, world, rng, reward=reward)
             if fitted:
                 history[-1].update(_evaluation(len(history) - 1, batch, world, play_rate))
                 done, converged = _done(history, stop, iterations)
                 if done: break
             data = (data + [(batch.X, h, alive)])[-memory:]
-            ys = [sarsa_targets(q, X, hh, gamma, a, clip) if fitted else hh for X, hh, a in data]
-            rows = _training_rows(data, ys, reward)
+            rows = _sarsa_rows(q if fitted else None, data, gamma, clip, reward)
             _fit(q, *rows)
             fitted = True
             history.append(dict(rows=len(rows[1]), seconds=time.perf_counter() - t))
     history[-1]["seconds"] += time.perf_counter() - t
-    return AgentResult("bandit" if gamma == 0 else "sarsa", gamma, int(seed), GreedyPolicy(q, prune, threads),
+    return AgentResult("bandit" if gamma == 0 else "sarsa", gamma, seed, GreedyPolicy(q, prune, n_threads),
                        pd.DataFrame(history, columns=_HISTORY), time.perf_counter() - t0, world, reward, converged)
 
-
+# %% ../../nbs/12_agents.ipynb #082b6b1b
 def run_bandit(
     world: World, # training world
     **kw, # any run_sarsa argument except gamma
@@ -785,11 +844,12 @@ def run_bandit(
 # %% ../../nbs/12_agents.ipynb #32424680
 def _split_users(world: World, seed_seq: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
     "Two disjoint, sorted halves of the users, drawn once per run"
-    if world.n_users < 2: raise ValueError(f"Q-learning splits the users in two halves; the world has {world.n_users} user")
+    if world.n_users < 2:
+        raise ValueError(f"Q-learning splits the users in two halves; the world has {world.n_users} user")
     perm = np.random.default_rng(seed_seq).permutation(world.n_users)
     return np.sort(perm[: world.n_users // 2]), np.sort(perm[world.n_users // 2:])
 
-
+# %% ../../nbs/12_agents.ipynb #acee4c96
 def _q_batch_targets(world: World, cs: CandidateSet, batch: _Batch, h: np.ndarray, alive: np.ndarray, gamma: float,
                      own: QModel, other: QModel, remedy: str, clip: bool) -> np.ndarray:
     "Targets of one behaviour batch of one half; a batch recorded by `own` needs no rescoring"
@@ -797,18 +857,62 @@ def _q_batch_targets(world: World, cs: CandidateSet, batch: _Batch, h: np.ndarra
     need = _needs_bootstrap(batch.X, h, alive)
     v = np.zeros((U, K - 1))
     if gamma > 0 and need.any():
-        if batch.best_q is not None: best_q, best_X = batch.best_q[:, 1:], batch.best_X[:, 1:]
-        else: best_q, best_X = _next_best(world, cs, batch.slates, batch.X, need, own)
+        if batch.best_q is not None:
+            best_q, best_X = batch.best_q[:, 1:], batch.best_X[:, 1:]
+        else:
+            best_q, best_X = _next_best(world, cs, batch.slates, batch.X, need, own)
         has = need & (best_X[:, :, _SLACK] > 0)
         v = np.where(need, _remedy_values(best_q, best_X, has, other, remedy), 0.0)
-    return td_targets(h, v, batch.X[:, :-1, _SLACK], gamma, clip)
+    return td_targets(h, v, batch.X[:, :-1, _SLACK], gamma, clip=clip)
 
-
+# %% ../../nbs/12_agents.ipynb #047f96b7
 def _part(batch: _Batch, idx: np.ndarray) -> _Batch:
-    "The rows of some users"
+    "The rows of some users, without the builder's record"
     return _Batch(batch.slates[idx], batch.X[idx])
 
+# %% ../../nbs/12_agents.ipynb #e5399bd7
+def _behaviour_pool(world: World, cs: CandidateSet, halves: tuple, n_behaviour: int, rng: np.random.Generator,
+                    reward: str) -> list[list]:
+    "Per half of the users: `n_behaviour` batches of uniformly random slates, with their hazards and alive weights"
+    pool = [[] for _ in halves]
+    for _ in range(n_behaviour):
+        b = _build_slates(world, cs, None, 1.0, rng)
+        h, alive, _ = slot_hazards(b.slates, world, rng, reward=reward)
+        for j, p in enumerate(halves):
+            pool[j].append((_part(b, p), h[p], alive[p]))
+    return pool
 
+# %% ../../nbs/12_agents.ipynb #bbcabbce
+def _policy_batch(world: World, sub: list[World], halves: tuple, cs: CandidateSet, qs: list[QModel], epsilon: float,
+                  rng: np.random.Generator, reward: str, pool: list[list]) -> tuple[_Batch, float]:
+    "Each half's recorded ε-greedy slates from its own model, added to its pool; all users' batch and play-rate"
+    built = [_build_slates(sub[j], cs, qs[j], epsilon, rng, record=True) for j in range(2)]
+    slates = np.empty((world.n_users, world.slate_size), np.int64)
+    for j, p in enumerate(halves):
+        slates[p] = built[j].slates
+    h, alive, play_rate = slot_hazards(slates, world, rng, reward=reward)
+    best0 = np.empty(world.n_users)
+    for j, p in enumerate(halves):
+        pool[j].append((built[j], h[p], alive[p]))
+        best0[p] = built[j].best_q[:, 0]
+    return _Batch(slates, None, best0[:, None]), play_rate
+
+# %% ../../nbs/12_agents.ipynb #1a8739f5
+def _refit_halves(pool: list[list], sub: list[World], cs: CandidateSet, qs: list[QModel], gamma: float, remedy: str,
+                  clip: bool, reward: str, fitted: bool) -> int:
+    "Fresh targets for every batch of both halves (each half uses both models), then refit both; rows fitted"
+    targets = [[(_q_batch_targets(sub[j], cs, b, h, a, gamma, qs[j], qs[1 - j], remedy, clip) if fitted else h)
+                for b, h, a in pool[j]] for j in range(2)]  # all targets first: the models change below
+    n_rows = 0
+    for j in range(2):
+        rows = _training_rows([(b.X, h, a) for b, h, a in pool[j]], targets[j], reward)
+        _fit(qs[j], *rows)
+        n_rows += len(rows[1])
+        pool[j] = [(_part(b, slice(None)), h, a) for b, h, a in pool[j]]  # records are stale once refitted
+    return n_rows
+
+# %% ../../nbs/12_agents.ipynb #331a3788
+@_renamed(threads="n_threads")
 def run_qlearning(
     world: World, # training world: items and the users the agent learns on
     gamma: float, # discount in [0, 1]
@@ -824,54 +928,36 @@ def run_qlearning(
     reward: str = "sampled", # one of REWARDS: "sampled" (the spec), "expected" or "marginal"
     clip: bool = True, # clip bootstrapped values to [0, 1]
     prune: bool | None = None, # max over non-dominated items only; None = when the model is item-monotone
-    threads: int | None = 1, # threads of the models (BLAS/OpenMP and their own knob); None = leave as is
+    n_threads: int | None = 1, # threads of the models (BLAS/OpenMP and their own knob); None = leave as is
 ) -> AgentResult:
     "Fitted Q iteration on random plus recent ε-greedy slates, two models on halves of the users, bias-corrected max"
     t0 = time.perf_counter()
-    gamma = _check_common(world, gamma, seed, reward)
-    if remedy not in REMEDIES: raise ValueError(f"remedy must be one of {REMEDIES}; got {remedy!r}")
-    n_behaviour, memory = _check_count(n_behaviour, "n_behaviour"), _check_count(memory, "memory")
-    epsilon = _check_unit(epsilon, "epsilon")
+    gamma, seed = _check_run(world, gamma, seed, reward)
+    remedy = check_choice(remedy, "remedy", REMEDIES)
+    n_behaviour, memory = check_int(n_behaviour, "n_behaviour", lo=1), check_int(memory, "memory", lo=1)
+    epsilon, n_threads = check_unit(epsilon, "epsilon"), check_int(n_threads, "n_threads", lo=1, allow_none=True)
     stop, rounds = _check_stop(stop, rounds, "rounds")
-    ss_draws, ss_split, *ss_models = np.random.SeedSequence(seed, spawn_key=(_AGENT_KEY, 1)).spawn(4)
+    ss_draws, ss_split, *ss_models = stream_seed(seed, "qlearning").spawn(4)
     rng = np.random.default_rng(ss_draws)
     halves = _split_users(world, ss_split)
     sub = [world.with_budgets(world.budgets[p]) for p in halves]
-    qs = [_new_model(model, s, threads) for s in ss_models]
+    qs = [_new_model(model, s, n_threads) for s in ss_models]
     prune = all(is_item_monotone(q) for q in qs) if prune is None else prune
-    cs = candidate_set(world, prune)
-    pool = [[] for _ in halves]  # per half: [(batch, hazards, alive)], random batches first
-    for _ in range(n_behaviour):
-        b = _build_slates(world, cs, None, 1.0, rng)
-        h, alive, _ = slot_hazards(b.slates, world, rng, reward)
-        for j, p in enumerate(halves): pool[j].append((_part(b, p), h[p], alive[p]))
+    cs = candidate_set(world, prune=prune)
+    pool = _behaviour_pool(world, cs, halves, n_behaviour, rng, reward)  # per half, random batches first
     history, fitted, converged = [], False, False
-    with _limit_threads(threads):
+    with _limit_threads(n_threads):
         while True:
             t = time.perf_counter()
             if fitted:  # a policy batch: each half's ε-greedy slates from its own model, recorded
-                built = [_build_slates(sub[j], cs, qs[j], epsilon, rng, record=True) for j in range(2)]
-                slates = np.empty((world.n_users, world.slate_size), np.int64)
-                for j, p in enumerate(halves): slates[p] = built[j].slates
-                h, alive, play_rate = slot_hazards(slates, world, rng, reward)
-                best0 = np.empty(world.n_users)
-                for j, p in enumerate(halves):
-                    pool[j].append((built[j], h[p], alive[p]))
-                    best0[p] = built[j].best_q[:, 0]
-                history[-1].update(_evaluation(len(history) - 1, _Batch(slates, None, best0[:, None]), world, play_rate))
+                batch, play_rate = _policy_batch(world, sub, halves, cs, qs, epsilon, rng, reward, pool)
+                history[-1].update(_evaluation(len(history) - 1, batch, world, play_rate))
                 done, converged = _done(history, stop, rounds)
                 if done: break
-                for j in range(2): pool[j] = pool[j][:n_behaviour] + pool[j][n_behaviour:][-memory:]
-            targets = [[(_q_batch_targets(sub[j], cs, b, h, a, gamma, qs[j], qs[1 - j], remedy, clip) if fitted else h)
-                        for b, h, a in pool[j]] for j in range(2)]  # all targets first: each half uses both models
-            n_rows = 0
-            for j in range(2):
-                rows = _training_rows([(b.X, h, a) for b, h, a in pool[j]], targets[j], reward)
-                _fit(qs[j], *rows)
-                n_rows += len(rows[1])
-                pool[j] = [(_part(b, slice(None)), h, a) for b, h, a in pool[j]]  # records are stale once refitted
+                pool = [p[:n_behaviour] + p[n_behaviour:][-memory:] for p in pool]
+            n_rows = _refit_halves(pool, sub, cs, qs, gamma, remedy, clip, reward, fitted)
             fitted = True
             history.append(dict(rows=n_rows, seconds=time.perf_counter() - t))
     history[-1]["seconds"] += time.perf_counter() - t
-    return AgentResult("qlearning", gamma, int(seed), GreedyPolicy(AveragedQ(qs), prune, threads),
+    return AgentResult("qlearning", gamma, seed, GreedyPolicy(AveragedQ(qs), prune, n_threads),
                        pd.DataFrame(history, columns=_HISTORY), time.perf_counter() - t0, world, reward, converged)
