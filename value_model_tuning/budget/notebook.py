@@ -26,8 +26,8 @@ from tqdm import tqdm
 from .oracle import knapsack_oracle
 from .slates import (SimConfig, World, effective_slate_size, expected_play, sample_world,
                                               simulate)
-from ..checks import (check_array, check_bool, check_choice, check_int, check_n_jobs, check_seed,
-                                       check_seeds, check_type, check_unit, stream_rng, stream_seed)
+from ..checks import (as_generator, check_array, check_bool, check_choice, check_int, check_n_jobs,
+                                       check_seed, check_seeds, check_type, check_unit, stream_rng, stream_seed)
 
 # %% auto #0
 __all__ = ['SWITCHES', 'NOTEBOOK_TREE_PARAMS', 'FIRST_LEARNING_RATE', 'FEATURES', 'ALGORITHMS', 'PUBLISHED_RESULTS',
@@ -99,7 +99,7 @@ FIRST_LEARNING_RATE = 0.3  # xgboost's default eta: the notebook's cold-start tr
 FEATURES = ("slot", "relevance", "cost", "budget_to_go", "cum_relevance")
 
 # %% ../../nbs/15_notebook_protocol.ipynb #bb30a81f
-def _renamed(
+def _renamed_value(
     old_value, # what the caller passed under the old name (None = nothing)
     new_value, # what the caller passed under the new name (or its default)
     *,
@@ -124,7 +124,7 @@ class OneTreeBooster:
                  n_threads: int = 1, # OpenMP threads of xgboost
                  *,
                  threads: int | None = None): # deprecated name of n_threads (one release)
-        n_threads = _renamed(threads, n_threads, old="threads", new="n_threads", default=1)
+        n_threads = _renamed_value(threads, n_threads, old="threads", new="n_threads", default=1)
         self.n_threads, self.booster, self.learning_rates = check_int(n_threads, "n_threads", lo=1), None, []
 
     @property
@@ -300,14 +300,16 @@ def notebook_slates(
     *,
     epsilon: float = 0.1, # exploration rate (0 = greedy)
     u0: float | None = None, # reseeded exploration: every draw is this uniform (the notebook's defect)
-    rng: np.random.Generator | None = None, # i.i.d. exploration draws (used when u0 is None and epsilon > 0)
+    seed: int | np.random.Generator | None = None, # i.i.d. exploration draws (when u0 is None and epsilon > 0)
+    rng: np.random.Generator | None = None, # deprecated name of seed (one release)
 ) -> np.ndarray:
     "ε-greedy slates `(U, K)` from the Q-model, all users at once, slot by slot"
-    epsilon = check_unit(epsilon, "epsilon")
+    seed = _renamed_value(rng, seed, old="rng", new="seed", default=None)
+    epsilon, rng = check_unit(epsilon, "epsilon"), None
     if epsilon > 0 and u0 is None:
-        if rng is None:
-            raise ValueError("epsilon > 0 needs u0 (reseeded draws) or rng (a numpy.random.Generator)")
-        check_type(rng, "rng", np.random.Generator)
+        if seed is None:
+            raise ValueError("epsilon > 0 needs u0 (reseeded draws) or seed (an int or a numpy.random.Generator)")
+        rng = as_generator(seed)
     U, N, K = world.n_users, world.n_items, world.slate_size
     thresholds = state_thresholds(model)
     budget_to_go, cum = world.budgets.astype(np.float64).copy(), np.ones(U)
@@ -478,7 +480,7 @@ def _qlearning_result(model, row0, world, gamma, seed, protocol, fresh, epsilon,
     key = ("last", protocol.reseeded_exploration)
     if key not in cache:
         st = _streams(seed, protocol)
-        slates = notebook_slates(model, world, epsilon=epsilon, u0=st["u0"], rng=st["explore"])
+        slates = notebook_slates(model, world, epsilon=epsilon, u0=st["u0"], seed=st["explore"])
         cache[key] = _simulate_row(1, slates, world, st["last_choices"], model.n_trees)[1] | dict(pages=np.nan)
     res = NotebookResult("qlearning", gamma, seed, protocol, model, world, pd.DataFrame([row0, cache[key]]), None, 0.0)
     if fresh is not None and "fair" not in cache:
@@ -500,7 +502,7 @@ def run_notebook_qlearning(
 ) -> NotebookResult:
     "The notebook's Q-learning: random behaviour slates, fitted Q iteration (one tree each), one ε-greedy simulation"
     t0 = time.perf_counter()
-    n_threads = _renamed(threads, n_threads, old="threads", new="n_threads", default=1)
+    n_threads = _renamed_value(threads, n_threads, old="threads", new="n_threads", default=1)
     gamma, seed = _check_run(world, gamma, seed, protocol, fresh)
     model, row0 = _fit_qlearning(world, gamma, seed, protocol, check_int(n_iter, "n_iter", lo=1), n_threads)
     return _qlearning_result(model, row0, world, gamma, seed, protocol, fresh, epsilon, t0)
@@ -520,7 +522,7 @@ def run_notebook_sarsa(
 ) -> NotebookResult:
     "The notebook's SARSA: simulate, add one tree on this batch's TD targets, build ε-greedy slates, repeat"
     t0 = time.perf_counter()
-    n_threads = _renamed(threads, n_threads, old="threads", new="n_threads", default=1)
+    n_threads = _renamed_value(threads, n_threads, old="threads", new="n_threads", default=1)
     gamma, seed = _check_run(world, gamma, seed, protocol, fresh)
     n_iter = check_int(n_iter, "n_iter", lo=2)  # the first simulation shows random slates
     st = _streams(seed, protocol)
@@ -532,7 +534,7 @@ def run_notebook_sarsa(
         rows.append(row | dict(pages=len(F)))
         y = R if i == 0 else R + gamma * _sarsa_next(model, F)
         model.add_tree(F.reshape(-1, len(FEATURES)), y.ravel(), FIRST_LEARNING_RATE if i == 0 else 0.1 / (i + 1))
-        slates = notebook_slates(model, world, epsilon=epsilon, u0=st["u0"], rng=st["explore"])
+        slates = notebook_slates(model, world, epsilon=epsilon, u0=st["u0"], seed=st["explore"])
     rows.append(_simulate_row(n_iter - 1, slates, world, st["choices"], model.n_trees)[1] | dict(pages=np.nan))
     res = NotebookResult("sarsa", gamma, seed, protocol, model, world, pd.DataFrame(rows), None, 0.0)
     return replace(res, fair=None if fresh is None else res.evaluate(fresh), seconds=time.perf_counter() - t0)
@@ -598,7 +600,8 @@ def _run_options(run, kw: dict, fresh: World | None) -> dict:
         raise TypeError(f"unknown keyword(s) {unknown}; {run.__name__} accepts {allowed}")
     opts.update(kw, fresh=fresh)
     threads = opts.pop("threads")
-    opts["n_threads"] = _renamed(threads, opts["n_threads"], old="threads", new="n_threads", default=1, stacklevel=4)
+    opts["n_threads"] = _renamed_value(threads, opts["n_threads"], old="threads", new="n_threads", default=1,
+                                       stacklevel=4)
     return opts
 
 # %% ../../nbs/15_notebook_protocol.ipynb #0e770c60

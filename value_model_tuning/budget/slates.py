@@ -7,14 +7,16 @@ Docs: https://vmt-dev.github.io/value_model_tuning/slates.html.md"""
 # %% ../../nbs/10_slates.ipynb #4ca7070a
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 from fastcore.basics import patch
 from scipy.special import expit, ndtr
 
-from ..checks import (check_array, check_choice, check_int, check_real, check_seed, check_type,
-                                       check_unit, stream_rng)
+from ..checks import (as_generator, check_array, check_choice, check_int, check_real, check_seed,
+                                       check_type, check_unit, stream_rng)
 
 # %% auto #0
 __all__ = ['CHOICE_MODELS', 'CASCADE_LOGIT_SHIFT', 'DRAW_SCHEMES', 'SimConfig', 'item_value', 'play_probability', 'Draws',
@@ -390,14 +392,33 @@ def _sampled_choice(
     hit = seen & (rng.random(r.shape) < expit(r - world.cascade_logit_shift))
     return hit.argmax(axis=1), hit.any(axis=1)
 
+# %% ../../nbs/10_slates.ipynb #442ede6f
+def _renamed(**old_to_new: str):
+    "Decorator: accept each old keyword name for one more release, as its new name, with a DeprecationWarning"
+    def wrap(f):
+        @functools.wraps(f)
+        def shim(*args, **kwargs):
+            for old, new in old_to_new.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs:
+                    raise TypeError(f"{f.__name__}() got both {old}= (deprecated) and {new}=")
+                warnings.warn(f"{f.__name__}: {old}= is deprecated and will be removed in the next release; use {new}=",
+                              DeprecationWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return f(*args, **kwargs)
+        return shim
+    return wrap
+
 # %% ../../nbs/10_slates.ipynb #9d18a251
+@_renamed(rng="seed")
 def simulate(
     slates: np.ndarray, # (U, K) item indices
     world: World, # the world the slates are shown in
-    rng: np.random.Generator, # explicit, seeded source of every draw (advanced in place)
+    seed: int | np.random.Generator, # source of every draw: an int >= 0, or a Generator (advanced in place)
 ) -> SimResult:
     "Sample each user's choice and the per-slot rewards"
-    check_type(rng, "rng", np.random.Generator)
+    rng = as_generator(seed)
     s = check_slates(slates, world)
     seen = _examined(s, world)
     best, played = _sampled_choice(world.relevance[s], seen, world, rng)
