@@ -230,8 +230,8 @@ def _holdout_lines(kind: str, h: pd.DataFrame) -> list[str]:
     flagged = [t for t, f in zip(h.task, h.flagged) if f]
     if kind == "gap":
         verdict = (f"max |fraction − target| on held-out requests = {h.attrs['max_error']:.3g} (tol {h.attrs['tol']:g}); "
-                   + (f"**flagged: {flagged}** (the whole {lvl:.0%} interval lies more than tol from the target)" if flagged
-                      else "nothing flagged (any miss beyond tol lies within the interval)"))
+                   + (f"**flagged: {flagged}** (off target beyond tol, by more than the sampling noise of both sets explains)" if flagged
+                      else "nothing flagged (any miss beyond tol is within the sampling noise)"))
     else:
         o = h.attrs["objective"]
         verdict = (f"weighted regret on held-out requests {o['value']:.4g} [{o['low']:.4g}, {o['high']:.4g}] "
@@ -361,7 +361,7 @@ def _save(kind: str, res: TuningResult, vm: ValueModel, ps: PredictionSet, args,
               "weighted regret {value:.4g} [{low:.4g}, {high:.4g}]".format(**holdout.attrs["objective"]))
               + f"; flagged: {flagged or 'none'}")
         if flagged:
-            why = "off target beyond tol, outside the interval" if kind == "gap" else "over their guardrail, beyond the interval"
+            why = "off target beyond tol and beyond sampling noise" if kind == "gap" else "over their guardrail beyond sampling noise"
             warnings.warn(f"held-out check: {flagged} {why}; the weights may not carry over to other requests")
     return 1 if (args.strict and (not res.converged or flagged)) else 0
 
@@ -382,7 +382,7 @@ def cmd_gap(args: argparse.Namespace) -> int:
     opts = {} if args.max_iter is None else {"de_max_iter": args.max_iter}  # --max-iter bounds the DE fallback too
     res = tune_gap_targets(tune_on, targets, k=args.k, method=args.method, tol=args.tol, seed=args.seed,
                            max_iter=args.max_iter, initial=vm, options=opts, time_limit=args.time_limit)
-    h = None if held is None else holdout_fractions(res, held, args.k, args.level, args.n_boot, args.seed)
+    h = None if held is None else holdout_fractions(res, held, args.k, args.level, args.n_boot, args.seed, tuned_on=tune_on)
     return _save("gap", res, vm, tune_on, args, h)
 
 # %% ../nbs/05_cli.ipynb #641f3b13

@@ -19,8 +19,8 @@ from joblib import Parallel, delayed
 from scipy.optimize import differential_evolution, minimize
 from tqdm.auto import tqdm
 
-from .gap import (DEFAULT_TIME_LIMIT, BootstrapSums, TuningResult, TuningWarning, _check_level, _check_n_boot,
-                                    _Deadline, _libm, _OutOfTime, interval_frame)
+from .gap import (DEFAULT_TIME_LIMIT, BootstrapSums, TuningResult, TuningWarning, _bonferroni_z,
+                                    _check_level, _check_n_boot, _Deadline, _libm, _OutOfTime, interval_frame)
 from .ndcg import _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
 from .value_model import PredictionSet, as_prediction_set, as_weight_vector, task_sum
 
@@ -535,7 +535,7 @@ def holdout_regrets(
     result: TuningResult, # a regret-tuning result: its weights, importances (`targets`) and guardrails are checked
     held_out, # requests the weights were not tuned on (e.g. from `PredictionSet.split_requests`)
     k: int | None = None, # nDCG cutoff (the one tuned with)
-    level: float = 0.95, # coverage of the intervals
+    level: float = 0.95, # coverage of the intervals, and family-wise level of the flags
     n_boot: int = 1000, # bootstrap replicates
     seed: int = 0, # which bootstrap
     *,
@@ -545,15 +545,24 @@ def holdout_regrets(
     "Held-out regrets of tuned weights with intervals: `task, importance, guardrail, tuned, regret, low, high, flagged`"
     if not isinstance(result, TuningResult) or result.regrets is None or result.targets is None:
         raise TypeError("result must be a TuningResult of minimize_regret (with regrets and importances)")
-    df = regret_intervals(held_out, dict(zip(result.tasks, result.weights)), k, level, n_boot, seed,
-                          importances=result.targets, metric=metric, ties=ties)
+    level, n_boot = _check_level(level), _check_n_boot(n_boot)
+    ps = as_prediction_set(held_out).select_tasks(list(result.tasks))
+    ev = RegretEvaluator.from_predictions(ps, k=k, metric=metric, ties=ties)
+    sums = BootstrapSums.from_losses(ev.per_request(np.asarray(result.weights)), ps.request_weights, ps.request_ids, n_boot, seed=seed)
+    df = interval_frame(sums, ev.tasks, level, value="regret")
+    point, reps = sums.means()
+    reps = reps[np.isfinite(reps).all(axis=1)]
+    a = np.asarray(result.targets)
+    lo, hi = np.quantile(np.einsum("bt,t->b", reps, a), [(1 - level) / 2, (1 + level) / 2])
     bound = guardrail_bounds(result.info.get("guardrails"), list(result.tasks))
-    df.insert(1, "importance", np.asarray(result.targets))
+    zc = _bonferroni_z(level, int(np.isfinite(bound).sum()), two_sided=False)
+    se = reps.std(axis=0)
+    df.insert(1, "importance", a)
     df.insert(2, "guardrail", bound)
     df.insert(3, "tuned", np.asarray(result.regrets))
-    df["flagged"] = (df.regret > bound) & (df.low > bound)
-    df.attrs["objective"]["tuned"] = float(result.objective)
-    df.attrs.update(n_flagged=int(df.flagged.sum()))
+    df["flagged"] = np.isfinite(bound) & (df.regret - bound > zc * se)
+    df.attrs.update(objective={"value": _weighted(a, point), "low": float(lo), "high": float(hi), "tuned": float(result.objective)},
+                    n_flagged=int(df.flagged.sum()), z_critical=zc)
     return df
 
 # %% ../nbs/03_regret.ipynb #db59da89
