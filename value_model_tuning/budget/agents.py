@@ -457,16 +457,17 @@ def _closed_form_play(slates: np.ndarray, world: World, reward: str) -> np.ndarr
     return marginal_play_gain(slates, world) if reward == "marginal" else slot_play_probs(slates, world)
 
 # %% ../../nbs/12_agents.ipynb #bf414c68
+@_renamed(rng="seed")
 def slot_hazards(
     slates: np.ndarray, # (U, K) item indices
     world: World, # items, budgets and choice model
-    rng: np.random.Generator, # source of the simulated choices (advanced in place, as by `simulate`)
+    seed: int | np.random.Generator, # source of the simulated choices: an int >= 0, or a Generator (advanced in place)
     *,
     reward: str = "sampled", # one of REWARDS
 ) -> tuple[np.ndarray, np.ndarray, float]:
     "Hazards `(U, K)` in [0, 1], alive weights `(U, K)`, and the sampled play-rate (always simulated, for the history)"
     check_choice(reward, "reward", REWARDS)
-    sim = simulate(slates, world, rng)
+    sim = simulate(slates, world, seed)
     if reward == "sampled":
         return sim.rewards, 1.0 - _before(sim.rewards), sim.play_rate
     p = _closed_form_play(slates, world, reward)
@@ -475,15 +476,16 @@ def slot_hazards(
     return np.clip(h, 0.0, 1.0), alive, sim.play_rate
 
 # %% ../../nbs/12_agents.ipynb #3a8b352a
+@_renamed(rng="seed")
 def slot_rewards(
     slates: np.ndarray, # (U, K) item indices
     world: World, # items, budgets and choice model
-    rng: np.random.Generator, # source of the simulated choices (advanced in place)
+    seed: int | np.random.Generator, # source of the simulated choices: an int >= 0, or a Generator (advanced in place)
     *,
     reward: str = "sampled", # one of REWARDS
 ) -> tuple[np.ndarray, float]:
     "Per-slot rewards `(U, K)` of the chosen kind (alive weight times hazard), and the sampled play-rate"
-    h, alive, play_rate = slot_hazards(slates, world, rng, reward=reward)
+    h, alive, play_rate = slot_hazards(slates, world, seed, reward=reward)
     return alive * h, play_rate
 
 # %% ../../nbs/12_agents.ipynb #60edde74

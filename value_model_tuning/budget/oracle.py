@@ -335,6 +335,7 @@ def _renamed(**old_to_new: str) -> Callable:
                 warnings.warn(f"{f.__qualname__}: {old!r} is deprecated; use {new!r}", DeprecationWarning, stacklevel=2)
                 kwargs[new] = kwargs.pop(old)
             return f(*args, **kwargs)
+        shim.renamed = dict(old_to_new)  # old -> new names, for code that forwards keywords (the experiment grid)
         return shim
     return wrap
 
