@@ -8,7 +8,7 @@ Docs: https://vmt-dev.github.io/value_model_tuning/experiments.html.md"""
 from __future__ import annotations
 
 import hashlib, importlib.metadata, inspect, json, math, os, platform, time, warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -21,14 +21,16 @@ from tqdm import tqdm  # plain text bar: no ipywidgets needed in notebooks and r
 
 import value_model_tuning
 from .agents import run_bandit, run_qlearning, run_sarsa
-from .oracle import BASELINES, knapsack_oracle
+from .oracle import BASELINES, _loky_pool, _renamed, knapsack_oracle
 from .slates import (SimConfig, World, effective_slate_size, expected_play,
                                               sample_world, simulate)
+from ..checks import (as_generator, check_array, check_choice, check_int, check_n_jobs, check_seeds,
+                                       check_type, check_unit, stream_rng)
 
 # %% auto #0
 __all__ = ['BASELINE_ALGORITHMS', 'AGENT_ALGORITHMS', 'ALGORITHMS', 'GRID_COLUMNS', 'BACKENDS', 'PolicyFit', 'Algorithm',
            'slate_metrics', 'GridPoint', 'run_point', 'environment_fingerprint', 'unit_key', 'run_grid',
-           'select_policy', 'paired_delta', 'policy_label', 'summary_ci']
+           'select_policy', 'policy_label', 'paired_delta', 'summary_ci']
 
 # %% ../../nbs/13_experiments.ipynb #558c32a2
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class PolicyFit:
     info: dict = field(default_factory=dict) # e.g. iterations (models fitted), converged (stop rule fired)
     calibration: Callable[..., dict] | None = None # (world, slates) -> predicted/actual slot-0 return and mae
 
-
+# %% ../../nbs/13_experiments.ipynb #1ea0549b
 @dataclass(frozen=True)
 class Algorithm:
     "How the grid trains one kind of policy."
@@ -51,26 +53,26 @@ class Algorithm:
     def sweeps_gamma(self) -> bool: return self.gamma is None
 
 # %% ../../nbs/13_experiments.ipynb #c9936894
-_POLICY_KEY = 0x706F6C69  # SeedSequence spawn key of a baseline's own draws ("poli")
-
-
 def _fit_baseline(
-    make_slates: Callable[..., np.ndarray], # baseline(world, rng) -> slates
-    world: World, gamma: float, seed: int, # training world (unused: baselines need no training), γ (unused), seed
+    make_slates: Callable[..., np.ndarray], # baseline(world, seed) -> slates
+    world: World, # training world (unused: baselines need no training)
+    gamma: float, # unused
+    seed: int, # the world's seed: the baseline's own draws (if any) come from its stream "baseline"
 ) -> PolicyFit:
     "A baseline as a PolicyFit: nothing to train; its random draws (if any) come from the seed"
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_POLICY_KEY,)))
-    return PolicyFit(policy=partial(make_slates, rng=rng))
+    return PolicyFit(policy=partial(make_slates, seed=stream_rng(seed, "baseline")))
 
-
+# %% ../../nbs/13_experiments.ipynb #49fa3d51
 BASELINE_ALGORITHMS: dict[str, Algorithm] = {
     name: Algorithm(fit=partial(_fit_baseline, fn), gamma=np.nan)
     for name, fn in BASELINES.items() if name != "oracle"}  # the oracle has its own row at every grid point
 
-
+# %% ../../nbs/13_experiments.ipynb #6b4a58b3
 def _fit_agent(
     run: Callable, # run_sarsa / run_qlearning: (world, gamma, seed=..., **kw) -> AgentResult
-    world: World, gamma: float, seed: int, # training world, discount, seed of every draw of the run
+    world: World, # training world
+    gamma: float, # discount
+    seed: int, # seed of every draw of the run
     **kwargs, # the agent's own settings (iterations, rounds, model, ...)
 ) -> PolicyFit:
     "Train an RL agent; its greedy policy and its in-sample ε-greedy numbers of the last iteration"
@@ -78,15 +80,18 @@ def _fit_agent(
     return PolicyFit(policy=res.policy, train=res.train, info=dict(iterations=res.iterations, converged=res.converged),
                      calibration=res.calibration)
 
-
+# %% ../../nbs/13_experiments.ipynb #b49f665f
 def _run_bandit(world: World, gamma: float, seed: int = 0, **kwargs):
-    return run_bandit(world, seed=seed, **kwargs)  # γ is 0 by definition
+    "run_bandit with the grid's (world, gamma, seed) call: γ is 0 by definition"
+    return run_bandit(world, seed=seed, **kwargs)
 
-
+# %% ../../nbs/13_experiments.ipynb #c2e09479
 def _params(run: Callable, drop: tuple[str, ...] = ("world", "gamma", "seed")) -> tuple[str, ...]:
-    return tuple(p for p in inspect.signature(run).parameters if p not in drop)
+    "Keyword arguments `run` accepts from the grid, renamed ones under their old names too (one more release)"
+    names = [p for p in inspect.signature(run).parameters if p not in drop]
+    return tuple(names + list(getattr(run, "renamed", {})))
 
-
+# %% ../../nbs/13_experiments.ipynb #3365ace0
 AGENT_ALGORITHMS: dict[str, Algorithm] = {
     "sarsa": Algorithm(partial(_fit_agent, run_sarsa), params=_params(run_sarsa)),
     "qlearning": Algorithm(partial(_fit_agent, run_qlearning), params=_params(run_qlearning)),
@@ -94,20 +99,18 @@ AGENT_ALGORITHMS: dict[str, Algorithm] = {
 ALGORITHMS: dict[str, Algorithm] = {**AGENT_ALGORITHMS, **BASELINE_ALGORITHMS}
 
 # %% ../../nbs/13_experiments.ipynb #66e9aa8f
-_EVAL_STREAM_KEY = 0x6576616C  # SeedSequence spawn key of the evaluation draws ("eval"), apart from items/users/agents
-
 GRID_COLUMNS = ["algorithm", "budget", "gamma", "seed", "play_rate", "expected_play", "ess", "oracle_play",
                 "oracle_play_upper", "fraction_of_oracle", "train_play_rate", "train_expected_play", "train_ess",
                 "iterations", "converged", "predicted_return", "actual_return", "value_mae", "seconds"]
 
-
+# %% ../../nbs/13_experiments.ipynb #bb0767e2
 def slate_metrics(
     slates: np.ndarray, # (U, K) slates shown to the users of `world`
     world: World, # evaluation world (fresh users)
     seed: int, # grid seed: the sampled play-rate uses the same draws for every policy of this world
 ) -> dict[str, float]:
     "Mean closed-form play, ESS, and sampled play-rate of `slates` on `world`'s users"
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_EVAL_STREAM_KEY,)))
+    rng = stream_rng(seed, "grid_eval")
     return dict(play_rate=simulate(slates, world, rng).play_rate,
                 expected_play=float(expected_play(slates, world).mean()),
                 ess=float(effective_slate_size(slates, world).mean()))
@@ -122,23 +125,44 @@ class GridPoint:
     config: SimConfig # simulation settings
     algorithms: Mapping[str, Algorithm] # registry used by the units
     kwargs: Mapping[str, dict] # per-algorithm keyword arguments for `fit`
+    _: KW_ONLY
     oracle: dict | None = None # cached oracle row, when only other units are missing
     oracle_delta: float = 0.01 # cost step of the knapsack DP
     eval_stream: int = 1 # user stream of the fresh evaluation users
-    threads: int = 1 # BLAS/OpenMP threads inside the task
+    n_threads: int = 1 # BLAS/OpenMP threads inside the task
 
 
+GridPoint.__init__ = _renamed(threads="n_threads")(GridPoint.__init__)
+
+# %% ../../nbs/13_experiments.ipynb #52019bc6
 def _oracle_row(world: World, seed: int, delta: float) -> dict:
+    "The oracle's row at one world: its slates' metrics, its exact play and the grid's upper bound"
     t0 = time.perf_counter()
     orc = knapsack_oracle(world, delta=delta)
     m = slate_metrics(orc.slates, world, seed)
     return dict(algorithm="oracle", gamma=np.nan, **m, oracle_play=float(orc.play.mean()),
                 oracle_play_upper=float(orc.play_upper.mean()), seconds=time.perf_counter() - t0)
 
+# %% ../../nbs/13_experiments.ipynb #0aadaad3
+def _unit_row(point: GridPoint, name: str, gamma: float, train: World, fresh: World, oracle: dict) -> dict:
+    "One unit's row: train the algorithm on the world's users, evaluate its greedy slates on the fresh ones"
+    t0 = time.perf_counter()
+    fit = point.algorithms[name].fit(train, gamma, point.seed, **point.kwargs.get(name, {}))
+    slates = fit.policy(fresh)
+    m = slate_metrics(slates, fresh, point.seed)
+    cal = {} if fit.calibration is None else fit.calibration(fresh, slates)
+    return dict(algorithm=name, gamma=gamma, **m, oracle_play=oracle["oracle_play"],
+                oracle_play_upper=oracle["oracle_play_upper"],
+                **{f"train_{k}": float(v) for k, v in fit.train.items()},
+                **{k: float(v) for k, v in fit.info.items()},
+                **({} if not cal else dict(predicted_return=cal["predicted"], actual_return=cal["actual"],
+                                           value_mae=cal["mae"])),
+                seconds=time.perf_counter() - t0)
 
+# %% ../../nbs/13_experiments.ipynb #6ce16ec0
 def run_point(point: GridPoint) -> pd.DataFrame:
     "Rows of every requested unit at one (budget, seed): train on the world's users, evaluate on fresh ones"
-    with threadpool_limits(limits=point.threads):
+    with threadpool_limits(limits=point.n_threads):
         cfg, b, s = point.config, point.budget, point.seed
         train, fresh = sample_world(cfg, b, s), sample_world(cfg, b, s, user_stream=point.eval_stream)
         rows = []
@@ -146,33 +170,23 @@ def run_point(point: GridPoint) -> pd.DataFrame:
         if orc is None or any(a == "oracle" for a, _ in point.units):
             orc = _oracle_row(fresh, s, point.oracle_delta)
             rows.append(orc)
-        for name, gamma in point.units:
-            if name == "oracle": continue
-            t0 = time.perf_counter()
-            fit = point.algorithms[name].fit(train, gamma, s, **point.kwargs.get(name, {}))
-            slates = fit.policy(fresh)
-            m = slate_metrics(slates, fresh, s)
-            cal = {} if fit.calibration is None else fit.calibration(fresh, slates)
-            rows.append(dict(algorithm=name, gamma=gamma, **m, oracle_play=orc["oracle_play"],
-                             oracle_play_upper=orc["oracle_play_upper"],
-                             **{f"train_{k}": float(v) for k, v in fit.train.items()},
-                             **{k: float(v) for k, v in fit.info.items()},
-                             **({} if not cal else dict(predicted_return=cal["predicted"], actual_return=cal["actual"],
-                                                        value_mae=cal["mae"])),
-                             seconds=time.perf_counter() - t0))
+        rows += [_unit_row(point, name, gamma, train, fresh, orc) for name, gamma in point.units if name != "oracle"]
     df = pd.DataFrame(rows).assign(budget=float(b), seed=int(s))
     df["fraction_of_oracle"] = df["expected_play"] / df["oracle_play"]
     return df.reindex(columns=GRID_COLUMNS).astype({"gamma": float, **{c: float for c in GRID_COLUMNS[4:]}})
 
 # %% ../../nbs/13_experiments.ipynb #2153837c
+_GRID_MODULES = ("agents", "experiments", "oracle", "slates")  # what `run_point` runs; gym_env, notebook never
+
+
 def _code_fingerprint() -> str:
-    "sha1 of the Part B modules' source: any edit to the simulator, oracle, agents or grid changes every key"
+    "sha1 of the source of the modules the grid runs: any edit to the simulator, oracle, agents or grid changes keys"
     h = hashlib.sha1()
-    files = sorted((Path(value_model_tuning.__file__).parent / "budget").glob("*.py"))
-    for f in files: h.update(f.read_bytes())
+    for m in _GRID_MODULES:
+        h.update((Path(value_model_tuning.__file__).parent / "budget" / f"{m}.py").read_bytes())
     return h.hexdigest()[:12]
 
-
+# %% ../../nbs/13_experiments.ipynb #2d3a0655
 _NUMERIC_LIBRARIES = ("numpy", "scipy", "scikit-learn", "xgboost-cpu", "xgboost", "lightgbm")
 
 
@@ -180,17 +194,23 @@ def environment_fingerprint() -> dict[str, str]:
     "Versions of the libraries that change numbers (those installed) and the platform the numbers come from"
     env = {}
     for lib in _NUMERIC_LIBRARIES:
-        try: env[lib] = importlib.metadata.version(lib)
-        except importlib.metadata.PackageNotFoundError: pass
+        try:
+            env[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            pass
     return dict(env, machine=platform.machine(), system=platform.system(),
                 python=platform.python_version(), implementation=platform.python_implementation())
 
-
+# %% ../../nbs/13_experiments.ipynb #928cd066
 def unit_key(
-    algorithm: str, gamma: float, budget: float, seed: int, # the unit
+    algorithm: str, # the unit's algorithm
+    gamma: float, # its γ (NaN: does not apply)
+    budget: float, # its world's median budget
+    seed: int, # its world's seed
     config: SimConfig, # simulation settings
     kwargs: Mapping[str, Any], # keyword arguments of the algorithm's fit
-    oracle_delta: float, eval_stream: int, # evaluation settings
+    oracle_delta: float, # cost step of the oracle
+    eval_stream: int, # user stream of the evaluation users
 ) -> str:
     "Cache file name of one grid unit"
     spec = dict(algorithm=algorithm, gamma=None if math.isnan(gamma) else float(gamma), budget=float(budget),
@@ -201,31 +221,31 @@ def unit_key(
     g = "na" if math.isnan(gamma) else f"{gamma:g}"
     return f"{algorithm}_b{budget:g}_g{g}_s{seed}_{digest}.parquet"
 
-
+# %% ../../nbs/13_experiments.ipynb #5c2e2543
 def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+    "Write `df` to Parquet at `path` through a temporary file, so readers never see a half-written file"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)  # readers never see a half-written file
+    os.replace(tmp, path)
 
 # %% ../../nbs/13_experiments.ipynb #43ceb27f
 BACKENDS = ("loky", "dask")
 
-
-def _n_workers(n_jobs: int) -> int:
-    return os.cpu_count() + 1 + n_jobs if n_jobs < 0 else n_jobs  # joblib's convention: -1 = all cores
-
-
+# %% ../../nbs/13_experiments.ipynb #161c09d9
 def _run_loky(points: list[GridPoint], n_jobs: int):
+    "Frames of `run_point` from joblib's loky processes (`n_jobs` of them), as they finish; the pool is shut at the end"
     from joblib import Parallel, delayed
-    yield from Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(
-        delayed(run_point)(p) for p in points)
+    with _loky_pool(n_jobs):
+        yield from Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(
+            delayed(run_point)(p) for p in points)
 
-
+# %% ../../nbs/13_experiments.ipynb #b9336b47
 def _run_dask(points: list[GridPoint], n_jobs: int, client):
+    "Frames of `run_point` from Dask as they finish: on `client` (or an address), else on a LocalCluster of `n_jobs`"
     from dask.distributed import Client, LocalCluster, as_completed
     owned = []
     if client is None:
-        cluster = LocalCluster(n_workers=max(1, min(_n_workers(n_jobs), len(points))), threads_per_worker=1,
+        cluster = LocalCluster(n_workers=max(1, min(n_jobs, len(points))), threads_per_worker=1,
                                processes=True, dashboard_address=None)
         client = Client(cluster)
         owned = [client, cluster]
@@ -234,41 +254,33 @@ def _run_dask(points: list[GridPoint], n_jobs: int, client):
         owned = [client]
     try:
         futures = [client.submit(run_point, p, pure=False) for p in points]
-        for fut in as_completed(futures): yield fut.result()
+        for fut in as_completed(futures):
+            yield fut.result()
     finally:
-        for o in owned: o.close()
+        for o in owned:
+            o.close()
 
 # %% ../../nbs/13_experiments.ipynb #82f77b3d
-def _check_values(xs, name: str, lo: float, hi: float = np.inf, lo_open: bool = False) -> list[float]:
-    if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence | np.ndarray):
-        raise ValueError(f"{name} must be a non-empty list of numbers; got {xs!r}")
-    xs = [float(x) for x in xs]
-    if not xs: raise ValueError(f"{name} must be a non-empty list of numbers; got []")
-    bad = [x for x in xs if not (np.isfinite(x) and (x > lo if lo_open else x >= lo) and x <= hi)]
-    if bad: raise ValueError(f"{name} must lie in {'(' if lo_open else '['}{lo:g}, {hi:g}]; got {bad}")
-    if len(set(xs)) < len(xs): raise ValueError(f"{name} has repeated values: {xs}")
-    return xs
+def _distinct_values(
+    xs: Sequence[float], # the values
+    name: str, # parameter name, for the message
+    **bounds, # check_array's lo, hi, lo_open, hi_open
+) -> list[float]:
+    "A non-empty list of distinct finite numbers within `bounds`, as Python floats"
+    a = check_array(xs, name, ndim=1, **bounds)
+    if a.size == 0 or np.unique(a).size < a.size:
+        raise ValueError(f"{name} must be a non-empty list of distinct numbers; got {a.tolist()}")
+    return a.tolist()
 
-
-def _check_seeds(seeds) -> list[int]:
-    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
-        if seeds < 1: raise ValueError(f"seeds must be a positive count or a non-empty list of seeds; got {seeds}")
-        return list(range(int(seeds)))
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence | np.ndarray | range) or len(seeds) == 0:
-        raise ValueError(f"seeds must be a positive count or a non-empty list of seeds; got {seeds!r}")
-    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0]
-    if bad: raise ValueError(f"seeds must be non-negative integers; got {bad}")
-    if len(set(seeds)) < len(seeds): raise ValueError(f"seeds has repeated values: {list(seeds)}")
-    return [int(s) for s in seeds]
-
-
+# %% ../../nbs/13_experiments.ipynb #ac23706d
 def _resolve_algorithms(algorithms) -> dict[str, Algorithm]:
+    "The registry of the requested algorithms: names looked up in `ALGORITHMS`, or a mapping of Algorithm objects"
     if isinstance(algorithms, Mapping):
         bad = [k for k, v in algorithms.items() if not isinstance(v, Algorithm)]
         if bad: raise ValueError(f"algorithms mapping must hold Algorithm objects; bad entries: {bad}")
         reg = dict(algorithms)
     else:
-        if isinstance(algorithms, str): algorithms = [algorithms]
+        algorithms = [algorithms] if isinstance(algorithms, str) else algorithms
         unknown = [a for a in algorithms if a not in ALGORITHMS]
         if unknown: raise ValueError(f"unknown algorithm(s) {unknown}; known: {sorted(ALGORITHMS)}")
         reg = {a: ALGORITHMS[a] for a in dict.fromkeys(algorithms)}
@@ -276,7 +288,7 @@ def _resolve_algorithms(algorithms) -> dict[str, Algorithm]:
     if "oracle" in reg: raise ValueError("'oracle' is always computed; do not list it in algorithms")
     return reg
 
-
+# %% ../../nbs/13_experiments.ipynb #f3ff18de
 def _split_kwargs(reg: Mapping[str, Algorithm], agent_kwargs: dict) -> dict[str, dict]:
     "Per-algorithm keyword arguments: `sarsa={...}` goes to one algorithm, a plain keyword to every one accepting it"
     per = {name: dict(agent_kwargs.pop(name)) for name in list(agent_kwargs)
@@ -290,67 +302,89 @@ def _split_kwargs(reg: Mapping[str, Algorithm], agent_kwargs: dict) -> dict[str,
         out[name].update(kw)
     return out
 
+# %% ../../nbs/13_experiments.ipynb #82e4e334
+def _plan(
+    units: list[tuple[str, float]], # every (algorithm, γ) unit, the oracle first
+    budgets: list[float], # median budgets of the worlds
+    seeds: list[int], # seeds of the worlds
+    path: Callable | None, # (unit, budget, seed) -> cache file; None: no cache
+    point: Callable[..., GridPoint], # (budget, seed, missing units, cached oracle row) -> GridPoint
+) -> tuple[list[pd.DataFrame], list[GridPoint]]:
+    "The cached rows to reuse, and per world still missing some units, the grid point that computes them"
+    frames, points = [], []
+    for b in budgets:
+        for s in seeds:
+            have = {} if path is None else {u: pd.read_parquet(path(u, b, s)) for u in units if path(u, b, s).exists()}
+            frames += list(have.values())
+            missing = tuple(u for u in units if u not in have)
+            if missing:
+                orc = have.get(units[0])
+                points.append(point(b, s, missing, None if orc is None else orc.iloc[0].to_dict()))
+    return frames, points
+
+# %% ../../nbs/13_experiments.ipynb #82687104
+def _store(
+    df: pd.DataFrame, # one grid point's rows
+    path: Callable, # (unit, budget, seed) -> cache file
+) -> None:
+    "Write each row of a grid point's frame to the cache file of its unit"
+    for i in range(len(df)):
+        row = df.iloc[[i]]
+        unit = (row["algorithm"].iat[0], row["gamma"].iat[0])
+        _write_atomic(row, path(unit, row["budget"].iat[0], row["seed"].iat[0]))
+
 # %% ../../nbs/13_experiments.ipynb #3bdf784d
+@_renamed(threads="n_threads")
 def run_grid(
     algorithms: Sequence[str] | Mapping[str, Algorithm], # names in `ALGORITHMS`, or a registry of your own
     budgets: Sequence[float], # median budgets b (time units), > 0
     gammas: Sequence[float], # discounts in [0, 1] swept by the RL agents
     seeds: Sequence[int] | int, # world seeds, or a count n for seeds 0..n-1
     config: SimConfig | None = None, # simulation settings (default: SPEC B.1)
-    n_jobs: int = -1, # parallel workers (-1: all cores; 1: in this process)
+    *,
+    n_jobs: int = -1, # worker processes (-1: all cores; 1: in this process)
     backend: str = "loky", # "loky" (joblib processes) or "dask" (dask.distributed)
     client: Any = None, # Dask: a Client or a scheduler address; None starts a LocalCluster for this call
     cache: str | Path | None = None, # directory of per-unit Parquet files; None: no cache
     oracle_delta: float = 0.01, # cost step of the knapsack oracle (its bracket is reported too)
     eval_stream: int = 1, # user stream of the fresh evaluation users (0 = the training users)
-    threads: int = 1, # BLAS/OpenMP threads inside each task
+    n_threads: int = 1, # BLAS/OpenMP threads inside each task
     progress: bool = True, # tqdm progress bar over grid points
     **agent_kwargs, # forwarded to every algorithm accepting them; `sarsa=dict(...)` targets one algorithm
 ) -> pd.DataFrame:
     "Tidy results of every algorithm × γ × budget × seed, plus the oracle, evaluated on fresh users"
     t_start = time.perf_counter()
     reg = _resolve_algorithms(algorithms)
-    budgets = _check_values(budgets, "budgets", 0.0, lo_open=True)
+    budgets = _distinct_values(budgets, "budgets", lo=0, lo_open=True)
     sweeping = any(a.sweeps_gamma for a in reg.values())
-    gammas = _check_values(gammas, "gammas", 0.0, 1.0) if sweeping or len(gammas) else []
-    seeds = _check_seeds(seeds)
-    config = SimConfig() if config is None else config
-    if not isinstance(config, SimConfig): raise ValueError(f"config must be a SimConfig; got {type(config).__name__}")
-    if backend not in BACKENDS: raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a non-zero integer (-1 = all cores); got {n_jobs!r}")
+    gammas = _distinct_values(gammas, "gammas", lo=0, hi=1) if sweeping or len(gammas) else []
+    seeds = check_seeds(seeds)
+    config = check_type(config, "config", SimConfig, allow_none=True) or SimConfig()
+    backend, n_jobs = check_choice(backend, "backend", BACKENDS), check_n_jobs(n_jobs)
+    n_threads = check_int(n_threads, "n_threads", lo=1)
     kwargs = _split_kwargs(reg, dict(agent_kwargs))
     units = [("oracle", np.nan)] + [(name, float(g)) for name, alg in reg.items()
                                     for g in (gammas if alg.sweeps_gamma else [alg.gamma])]
-    cache = None if cache is None else Path(cache)
-    if cache is not None: cache.mkdir(parents=True, exist_ok=True)
+    path = None
+    if cache is not None:
+        cache = Path(cache)
+        cache.mkdir(parents=True, exist_ok=True)
 
-    def path(u, b, s):
-        return cache / unit_key(u[0], u[1], b, s, config, kwargs.get(u[0], {}), oracle_delta, eval_stream)
+        def path(u, b, s):
+            return cache / unit_key(u[0], u[1], b, s, config, kwargs.get(u[0], {}), oracle_delta, eval_stream)
 
-    frames, points = [], []
-    for b in budgets:
-        for s in seeds:
-            have = {}
-            if cache is not None:
-                have = {u: pd.read_parquet(path(u, b, s)) for u in units if path(u, b, s).exists()}
-            frames += list(have.values())
-            missing = tuple(u for u in units if u not in have)
-            if not missing: continue
-            orc = have.get(units[0])
-            points.append(GridPoint(b, s, missing, config, reg, kwargs,
-                                    oracle=None if orc is None else orc.iloc[0].to_dict(),
-                                    oracle_delta=oracle_delta, eval_stream=eval_stream, threads=threads))
+    def point(b, s, missing, orc):
+        return GridPoint(b, s, missing, config, reg, kwargs, oracle=orc, oracle_delta=oracle_delta,
+                         eval_stream=eval_stream, n_threads=n_threads)
+
+    frames, points = _plan(units, budgets, seeds, path, point)
     n_cached = sum(len(f) for f in frames)
     if points:
         run = _run_loky(points, n_jobs) if backend == "loky" else _run_dask(points, n_jobs, client)
         for df in tqdm(run, total=len(points), desc=f"grid ({backend})", unit="world", disable=not progress):
             frames.append(df)
-            if cache is None: continue
-            for i in range(len(df)):
-                row = df.iloc[[i]]
-                _write_atomic(row, path((row["algorithm"].iat[0], row["gamma"].iat[0]), row["budget"].iat[0],
-                                        row["seed"].iat[0]))
+            if path is not None:
+                _store(df, path)
     out = (pd.concat(frames, ignore_index=True).reindex(columns=GRID_COLUMNS)
            .sort_values(["algorithm", "budget", "gamma", "seed"], na_position="first", ignore_index=True))
     out.attrs.update(wall_seconds=time.perf_counter() - t_start, cached_rows=n_cached,
@@ -377,32 +411,38 @@ def _bootstrap_ci(
             ci = bootstrap(data, statistic, method="percentile", rng=rng, **kw).confidence_interval
     return float(ci.low), float(ci.high)
 
-
+# %% ../../nbs/13_experiments.ipynb #2e2ffd4f
 def _ratio_pct(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    "The relative delta in %: 100 (mean x / mean y - 1)"
     return 100.0 * (x.mean(axis=axis) / y.mean(axis=axis) - 1.0)
 
-
+# %% ../../nbs/13_experiments.ipynb #c9dbaab0
 def _diff(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    "The absolute delta: mean x - mean y"
     return x.mean(axis=axis) - y.mean(axis=axis)
 
-
+# %% ../../nbs/13_experiments.ipynb #5b3985b0
 def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    "The mean, as a vectorized bootstrap statistic"
     return x.mean(axis=axis)
 
 # %% ../../nbs/13_experiments.ipynb #aa56cdd6
 def _as_list(by) -> list[str]:
+    "Group columns as a list: None -> [], a name -> [name]"
     return [] if by is None else [by] if isinstance(by, str) else list(by)
 
-
+# %% ../../nbs/13_experiments.ipynb #427cd8d0
 def select_policy(
     df: pd.DataFrame, # tidy grid results
     who: str | tuple[str, float] | Mapping[str, Any], # "myopic", ("sarsa", 0.8), or {column: value}
 ) -> pd.DataFrame:
     "Rows of one policy: an algorithm name, an (algorithm, γ) pair, or column equalities (floats compared with isclose)"
-    if isinstance(who, str): who = {"algorithm": who}
-    elif isinstance(who, tuple) and len(who) == 2: who = {"algorithm": who[0], "gamma": who[1]}
+    if isinstance(who, str):
+        who = {"algorithm": who}
+    elif isinstance(who, tuple) and len(who) == 2:
+        who = {"algorithm": who[0], "gamma": who[1]}
     elif not isinstance(who, Mapping):
-        raise ValueError(f"policy must be an algorithm name, an (algorithm, gamma) pair or a dict; got {who!r}")
+        raise TypeError(f"policy must be an algorithm name, an (algorithm, gamma) pair or a dict; got {who!r}")
     mask = pd.Series(True, index=df.index)
     for col, val in who.items():
         if col not in df.columns: raise ValueError(f"policy selector column {col!r} not in the results")
@@ -413,48 +453,7 @@ def select_policy(
     if not mask.any(): raise ValueError(f"no rows match policy {who}")
     return df[mask]
 
-# %% ../../nbs/13_experiments.ipynb #f3ae263d
-def paired_delta(
-    df: pd.DataFrame, # tidy grid results (one row per policy × seed within each `by` group)
-    a: str | tuple | Mapping, # treatment policy, e.g. ("sarsa", 0.8)
-    b: str | tuple | Mapping, # reference policy, e.g. ("sarsa", 0.0)
-    metric: str, # column compared, e.g. "expected_play" or "ess"
-    relative: bool = True, # True: 100 (mean a / mean b - 1) in %; False: mean a - mean b in metric units
-    by: str | Sequence[str] | None = "budget", # one delta per group
-    n_resamples: int = 1000, # bootstrap resamples
-    seed: int = 0, # seed of the resampling Generator
-    confidence_level: float = 0.95, # CI level
-    method: str = "BCa", # scipy.stats.bootstrap method
-) -> pd.DataFrame:
-    "Paired delta of `metric` between policies a and b per group, with a bootstrap CI resampling seeds"
-    if metric not in df.columns: raise ValueError(f"metric {metric!r} not in the results; have {list(df.columns)}")
-    if not 0 < confidence_level < 1: raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level}")
-    by = _as_list(by)
-    keys = by + ["seed"]
-    xa, xb = (select_policy(df, p).set_index(keys)[metric] for p in (a, b))
-    for p, x in ((a, xa), (b, xb)):
-        if x.index.duplicated().any():
-            raise ValueError(f"policy {p!r} has several rows per {keys}: narrow it, e.g. ('sarsa', 0.8)")
-    pair = pd.concat({"a": xa, "b": xb}, axis=1, join="inner").reset_index()
-    if pair.empty: raise ValueError(f"policies {a!r} and {b!r} share no {keys}: nothing to pair")
-    rng = np.random.default_rng(seed)
-    stat = _ratio_pct if relative else _diff
-    rows = []
-    for key, g in (pair.groupby(by, sort=True) if by else [((), pair)]):
-        x, y = g["a"].to_numpy(float), g["b"].to_numpy(float)
-        lo, hi = _bootstrap_ci((x, y), stat, n_resamples, confidence_level, rng, method)
-        key = key if isinstance(key, tuple) else (key,)
-        rows.append(dict(zip(by, key), delta=float(stat(x, y)), ci_low=lo, ci_high=hi, n=len(x)))
-    unit = "%" if relative else metric
-    return pd.DataFrame(rows).assign(metric=metric, unit=unit, a=_label(a), b=_label(b))
-
-
-def _label(who) -> str:
-    if isinstance(who, str): return who
-    if isinstance(who, tuple) and len(who) == 2: return policy_label(*who)
-    return ", ".join(f"{k}={v}" for k, v in dict(who).items())
-
-
+# %% ../../nbs/13_experiments.ipynb #3a780938
 def policy_label(
     algorithm: str, # algorithm name
     gamma: float = np.nan, # discount; NaN for baselines and the oracle
@@ -462,20 +461,62 @@ def policy_label(
     "Readable name of a policy: 'sarsa γ=0.8', or just 'myopic'"
     return algorithm if gamma is None or np.isnan(gamma) else f"{algorithm} γ={gamma:g}"
 
+# %% ../../nbs/13_experiments.ipynb #ad4e4cdd
+def _label(who) -> str:
+    "How a policy selector reads in a table"
+    if isinstance(who, str): return who
+    if isinstance(who, tuple) and len(who) == 2: return policy_label(*who)
+    return ", ".join(f"{k}={v}" for k, v in dict(who).items())
+
+# %% ../../nbs/13_experiments.ipynb #f3ae263d
+def paired_delta(
+    df: pd.DataFrame, # tidy grid results (one row per policy × seed within each `by` group)
+    a: str | tuple | Mapping, # treatment policy, e.g. ("sarsa", 0.8)
+    b: str | tuple | Mapping, # reference policy, e.g. ("sarsa", 0.0)
+    metric: str, # column compared, e.g. "expected_play" or "ess"
+    *,
+    relative: bool = True, # True: 100 (mean a / mean b - 1) in %; False: mean a - mean b in metric units
+    by: str | Sequence[str] | None = "budget", # one delta per group
+    n_resamples: int = 1000, # bootstrap resamples
+    seed: int | np.random.Generator = 0, # seed of the resampling (or a Generator to draw from)
+    confidence_level: float = 0.95, # CI level, in (0, 1)
+    method: str = "BCa", # scipy.stats.bootstrap method
+) -> pd.DataFrame:
+    "Paired delta of `metric` between policies a and b per group, with a bootstrap CI resampling seeds"
+    if metric not in df.columns: raise ValueError(f"metric {metric!r} not in the results; have {list(df.columns)}")
+    confidence_level = check_unit(confidence_level, "confidence_level", lo_open=True, hi_open=True)
+    rng, by = as_generator(seed), _as_list(by)
+    keys = by + ["seed"]
+    xa, xb = (select_policy(df, p).set_index(keys)[metric] for p in (a, b))
+    for p, x in ((a, xa), (b, xb)):
+        if x.index.duplicated().any():
+            raise ValueError(f"policy {p!r} has several rows per {keys}: narrow it, e.g. ('sarsa', 0.8)")
+    pair = pd.concat({"a": xa, "b": xb}, axis=1, join="inner").reset_index()
+    if pair.empty: raise ValueError(f"policies {a!r} and {b!r} share no {keys}: nothing to pair")
+    stat = _ratio_pct if relative else _diff
+    rows = []
+    for key, g in (pair.groupby(by, sort=True) if by else [((), pair)]):
+        x, y = g["a"].to_numpy(float), g["b"].to_numpy(float)
+        lo, hi = _bootstrap_ci((x, y), stat, n_resamples, confidence_level, rng, method)
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append(dict(zip(by, key), delta=float(stat(x, y)), ci_low=lo, ci_high=hi, n=len(x)))
+    return pd.DataFrame(rows).assign(metric=metric, unit="%" if relative else metric, a=_label(a), b=_label(b))
+
 # %% ../../nbs/13_experiments.ipynb #4b0718e7
 def summary_ci(
     df: pd.DataFrame, # tidy grid results
     metric: str, # column summarized
+    *,
     by: str | Sequence[str] = ("algorithm", "budget", "gamma"), # one row per group
     n_resamples: int = 1000, # bootstrap resamples
-    seed: int = 0, # seed of the resampling Generator
-    confidence_level: float = 0.95, # CI level
+    seed: int | np.random.Generator = 0, # seed of the resampling (or a Generator to draw from)
+    confidence_level: float = 0.95, # CI level, in (0, 1)
     method: str = "BCa", # scipy.stats.bootstrap method
 ) -> pd.DataFrame:
     "Mean of `metric` per group with a bootstrap CI over seeds"
     if metric not in df.columns: raise ValueError(f"metric {metric!r} not in the results; have {list(df.columns)}")
-    by = _as_list(by)
-    rng = np.random.default_rng(seed)
+    confidence_level = check_unit(confidence_level, "confidence_level", lo_open=True, hi_open=True)
+    rng, by = as_generator(seed), _as_list(by)
     rows = []
     for key, g in df.groupby(by, sort=True, dropna=False):
         x = g[metric].to_numpy(float)
