@@ -236,12 +236,17 @@ def dcg_at_k(
 def _ideal_dcg(
     g: np.ndarray, # (m, n) gains
     k: int, # 1 <= k <= n
-) -> np.ndarray:
+    with_min: bool = False, # also return the smallest gain (free when the rows are sorted whole)
+) -> np.ndarray | tuple[np.ndarray, float]:
     "DCG of the gains sorted descending, per row (values-only sort, or partition when k << n)"
     n = g.shape[-1]
-    long_row = 4 * k < n and n >= 512  # same rule as `_top_keys`
-    best = np.sort(np.partition(g, n - k, axis=-1)[:, n - k:], axis=-1) if long_row else np.sort(g, axis=-1)[:, n - k:]
-    return _rowdot(best, _worst_first_discounts(k))
+    if 4 * k < n and n >= 512:  # same rule as `_top_keys`
+        best, lo = np.sort(np.partition(g, n - k, axis=-1)[:, n - k:], axis=-1), (float(g.min()) if with_min and g.size else 0.0)
+    else:
+        srt = np.sort(g, axis=-1)
+        best, lo = srt[:, n - k:], (float(srt[:, 0].min()) if with_min and g.size else 0.0)
+    idcg = _rowdot(best, _worst_first_discounts(k))
+    return (idcg, lo) if with_min else idcg
 
 # %% ../nbs/00_ndcg.ipynb #f22bf756
 def ideal_dcg_at_k(
@@ -394,10 +399,11 @@ def _ndcg_rows(
     dcg_fn = dcg_fn or _dcg_by_keys
     for a in range(0, s.shape[0], chunk_rows):
         gc, sc, oc = g[a:a + chunk_rows], s[a:a + chunk_rows], out[a:a + chunk_rows]
-        if check:
-            _check_values(gc, "gains", nonneg=True)
-            _check_values(sc, "scores", nonneg=False)
-        dcg, idcg = dcg_fn(gc, sc, k, ties), _ideal_dcg(gc, k)
+        if check: _check_values(sc, "scores", nonneg=False)
+        dcg, (idcg, lo) = dcg_fn(gc, sc, k, ties), _ideal_dcg(gc, k, with_min=True)
+        # The gains are checked from the ideal DCG instead of two more passes: sorting puts NaN and +inf last, so either
+        # makes a row's ideal DCG non-finite, and the sort also yields the smallest gain (-inf included)
+        if check and (lo < 0 or not np.isfinite(idcg).all()): _check_values(gc, "gains", nonneg=True)  # raises, naming it
         oc[:] = 1.0  # nDCG := 1 when the ideal DCG is 0
         np.divide(dcg, idcg, out=oc, where=idcg > 0)
 
