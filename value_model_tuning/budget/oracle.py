@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor
 from tqdm.auto import tqdm
@@ -227,15 +228,18 @@ class OracleResult:
     exact: bool # slates from the exact frontier DP (True) or the better grid solution (False)
     n_candidates: int # items left after dominance pruning
 
-    @property
-    def bracket(self) -> np.ndarray:
-        "Width of the grid bracket per user, play_upper - play_lower"
-        return self.play_upper - self.play_lower
+# %% ../../nbs/11_oracle.ipynb #92682813
+@patch(as_prop=True)
+def bracket(self: OracleResult) -> np.ndarray:
+    "Width of the grid bracket per user, play_upper - play_lower"
+    return self.play_upper - self.play_lower
 
-    def __repr__(self) -> str:
-        return (f"OracleResult(U={self.play.size}, mean play={self.play.mean():.5f}, exact={self.exact}, "
-                f"delta={self.delta}, mean bracket={self.bracket.mean():.2g}, max bracket={self.bracket.max():.2g}, "
-                f"candidates={self.n_candidates})")
+# %% ../../nbs/11_oracle.ipynb #9362783c
+@patch
+def __repr__(self: OracleResult) -> str:
+    return (f"OracleResult(U={self.play.size}, mean play={self.play.mean():.5f}, exact={self.exact}, "
+            f"delta={self.delta}, mean bracket={self.bracket.mean():.2g}, max bracket={self.bracket.max():.2g}, "
+            f"candidates={self.n_candidates})")
 
 # %% ../../nbs/11_oracle.ipynb #515ac7f5
 def _exact_slates(
@@ -416,6 +420,25 @@ BASELINES: dict[str, Callable[..., np.ndarray]] = {
     "top_k": top_k_slates, "random": random_slates}
 
 # %% ../../nbs/11_oracle.ipynb #5213d4c2
+def _world_rows(
+    world: World, # one world of a seed
+    seed: int, # its seed (the policies' streams derive from it)
+    budget_loc: float, # its budget location b
+    policies: dict[str, Callable[..., np.ndarray]], # name -> policy(world, seed)
+) -> list[dict]:
+    "Every policy on one world: mean play and ESS, fraction of the oracle's mean play, users above the oracle"
+    oracle = knapsack_oracle(world, delta=None)
+    best, rows = oracle.play, []
+    for i, (name, policy) in enumerate(policies.items()):
+        rng = stream_rng(seed, "oracle_baselines", i)  # the same draws at every budget
+        slates = oracle.slates if policy is oracle_slates else policy(world, rng)
+        play = expected_play(slates, world)
+        rows.append(dict(seed=seed, budget_loc=float(budget_loc), policy=name, play=play.mean(),
+                         ess=effective_slate_size(slates, world).mean(), frac_oracle=play.mean() / best.mean(),
+                         n_above_oracle=int((play > best + 1e-12).sum())))
+    return rows
+
+# %% ../../nbs/11_oracle.ipynb #a038e299
 def _policy_rows(
     config: SimConfig, # simulation settings
     budget_locs: tuple[float, ...], # budget locations b
@@ -423,19 +446,7 @@ def _policy_rows(
     policies: dict[str, Callable[..., np.ndarray]], # name -> policy(world, seed)
 ) -> list[dict]:
     "Evaluate every policy on the worlds of one seed (all budget locations)"
-    rows = []
-    for b in budget_locs:
-        world = sample_world(config, b, seed)
-        oracle = knapsack_oracle(world, delta=None)
-        best = oracle.play
-        for i, (name, policy) in enumerate(policies.items()):
-            rng = stream_rng(seed, "oracle_baselines", i)  # the same draws at every budget
-            slates = oracle.slates if policy is oracle_slates else policy(world, rng)
-            play = expected_play(slates, world)
-            rows.append(dict(seed=seed, budget_loc=float(b), policy=name, play=play.mean(),
-                             ess=effective_slate_size(slates, world).mean(), frac_oracle=play.mean() / best.mean(),
-                             n_above_oracle=int((play > best + 1e-12).sum())))
-    return rows
+    return [r for b in budget_locs for r in _world_rows(sample_world(config, b, seed), seed, b, policies)]
 
 # %% ../../nbs/11_oracle.ipynb #1559ff1c
 @contextlib.contextmanager
