@@ -7,17 +7,19 @@ Docs: https://vmt-dev.github.io/value_model_tuning/checks.html.md"""
 # %% ../nbs/00_checks.ipynb #2a1d7263
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import sys
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 import numpy as np
 
 # %% auto #0
 __all__ = ['STREAMS', 'check_int', 'check_real', 'check_unit', 'check_choice', 'check_bool', 'check_type', 'check_seed',
-           'as_generator', 'check_seeds', 'check_n_jobs', 'check_task_vector', 'check_array', 'stream_seed',
+           'as_generator', 'check_seeds', 'check_n_jobs', 'renamed', 'check_task_vector', 'check_array', 'stream_seed',
            'stream_rng']
 
 # %% ../nbs/00_checks.ipynb #b0e0981e
@@ -236,6 +238,37 @@ def check_n_jobs(
     if n_jobs > 0: return int(n_jobs)
     from joblib import cpu_count  # joblib's count honours cgroup CPU quotas (containers, CI); imported late: ~0.3 s
     return max(1, cpu_count() + 1 + int(n_jobs))
+
+# %% ../nbs/00_checks.ipynb #d3892912
+def _rename_keywords(
+    kwargs: dict, # the keyword arguments of a call (not changed)
+    old_to_new: Mapping[str, str], # deprecated name -> current name
+    where: str, # the function's name, for the messages
+    *,
+    stacklevel: int = 3, # where the warning points: 3 = the caller of the function that calls this one
+) -> dict:
+    "`kwargs` with every deprecated name replaced by its current one (a DeprecationWarning each)"
+    out = dict(kwargs)
+    for old, new in old_to_new.items():
+        if old not in out: continue
+        if new in out: raise TypeError(f"{where}() got both {old}= (deprecated) and {new}=; give {new}= only, not both")
+        warnings.warn(f"{where}: {old}= is deprecated and will be removed in the next release; use {new}=",
+                      DeprecationWarning, stacklevel=stacklevel)
+        out[new] = out.pop(old)
+    return out
+
+# %% ../nbs/00_checks.ipynb #34c77fd8
+def renamed(
+    **old_to_new: str, # deprecated keyword name = its current name, e.g. `rng="seed"`
+) -> Callable[[Callable], Callable]:
+    "Decorator: each old keyword still works for one release as its new name, with a DeprecationWarning"
+    def wrap(f: Callable) -> Callable:
+        @functools.wraps(f)
+        def shim(*args, **kwargs):
+            return f(*args, **_rename_keywords(kwargs, old_to_new, f.__qualname__))
+        shim.renamed = {**getattr(f, "renamed", {}), **old_to_new}  # old -> new, for code that forwards keywords
+        return shim
+    return wrap
 
 # %% ../nbs/00_checks.ipynb #21577bd1
 def _task_values(x, name: str, tasks: list[str]) -> list:
