@@ -7,8 +7,6 @@ Docs: https://vmt-dev.github.io/value_model_tuning/slates.html.md"""
 # %% ../../nbs/10_slates.ipynb #4ca7070a
 from __future__ import annotations
 
-import functools
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -16,7 +14,7 @@ from fastcore.basics import patch
 from scipy.special import expit, ndtr
 
 from ..checks import (as_generator, check_array, check_choice, check_int, check_real, check_seed,
-                                       check_type, check_unit, stream_rng)
+                                       check_type, check_unit, renamed, stream_rng)
 
 # %% auto #0
 __all__ = ['CHOICE_MODELS', 'CASCADE_LOGIT_SHIFT', 'DRAW_SCHEMES', 'SimConfig', 'item_value', 'play_probability', 'Draws',
@@ -392,26 +390,8 @@ def _sampled_choice(
     hit = seen & (rng.random(r.shape) < expit(r - world.cascade_logit_shift))
     return hit.argmax(axis=1), hit.any(axis=1)
 
-# %% ../../nbs/10_slates.ipynb #442ede6f
-def _renamed(**old_to_new: str):
-    "Decorator: accept each old keyword name for one more release, as its new name, with a DeprecationWarning"
-    def wrap(f):
-        @functools.wraps(f)
-        def shim(*args, **kwargs):
-            for old, new in old_to_new.items():
-                if old not in kwargs:
-                    continue
-                if new in kwargs:
-                    raise TypeError(f"{f.__name__}() got both {old}= (deprecated) and {new}=")
-                warnings.warn(f"{f.__name__}: {old}= is deprecated and will be removed in the next release; use {new}=",
-                              DeprecationWarning, stacklevel=2)
-                kwargs[new] = kwargs.pop(old)
-            return f(*args, **kwargs)
-        return shim
-    return wrap
-
 # %% ../../nbs/10_slates.ipynb #9d18a251
-@_renamed(rng="seed")
+@renamed(rng="seed")
 def simulate(
     slates: np.ndarray, # (U, K) item indices
     world: World, # the world the slates are shown in
