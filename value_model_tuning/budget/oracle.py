@@ -7,7 +7,7 @@ Docs: https://vmt-dev.github.io/value_model_tuning/oracle.html.md"""
 # %% ../../nbs/11_oracle.ipynb #781ccbcd
 from __future__ import annotations
 
-import contextlib, functools, itertools, warnings
+import contextlib, itertools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from .slates import (SimConfig, World, check_slates, effective_slate_size, expected_play,
                                               play_probability, sample_world)
 from ..checks import (as_generator, check_array, check_bool, check_int, check_n_jobs, check_real,
-                                       check_seeds, check_type, stream_rng)
+                                       check_seeds, check_type, renamed, stream_rng)
 
 # %% auto #0
 __all__ = ['BASELINES', 'dominance_prune', 'knapsack_frontier', 'cardinality_knapsack', 'compose_slates', 'OracleResult',
@@ -328,20 +328,7 @@ def brute_force_oracle(
     return play[np.arange(U), best], perms[best]
 
 # %% ../../nbs/11_oracle.ipynb #1a6d88fa
-def _renamed(**old_to_new: str) -> Callable:
-    "Decorator: accept each old keyword name for one more release, with a `DeprecationWarning`, as the new one"
-    def wrap(f: Callable) -> Callable:
-        @functools.wraps(f)
-        def shim(*args, **kwargs):
-            for old, new in old_to_new.items():
-                if old not in kwargs: continue
-                if new in kwargs: raise TypeError(f"{f.__qualname__}() got both {old!r} (deprecated) and {new!r}")
-                warnings.warn(f"{f.__qualname__}: {old!r} is deprecated; use {new!r}", DeprecationWarning, stacklevel=2)
-                kwargs[new] = kwargs.pop(old)
-            return f(*args, **kwargs)
-        shim.renamed = dict(old_to_new)  # old -> new names, for code that forwards keywords (the experiment grid)
-        return shim
-    return wrap
+_renamed = renamed  # checks.renamed, imported from here by budget.agents and budget.experiments
 
 # %% ../../nbs/11_oracle.ipynb #069a304c
 @_renamed(rng="seed")
