@@ -26,8 +26,9 @@ from tqdm import tqdm
 from .oracle import knapsack_oracle
 from .slates import (SimConfig, World, effective_slate_size, expected_play, sample_world,
                                               simulate)
-from ..checks import (as_generator, check_array, check_bool, check_choice, check_int, check_n_jobs,
-                                       check_seed, check_seeds, check_type, check_unit, stream_rng, stream_seed)
+from ..checks import (_rename_keywords, as_generator, check_array, check_bool, check_choice,
+                                       check_int, check_n_jobs, check_seed, check_seeds, check_type, check_unit,
+                                       renamed, stream_rng, stream_seed)
 
 # %% auto #0
 __all__ = ['SWITCHES', 'NOTEBOOK_TREE_PARAMS', 'FIRST_LEARNING_RATE', 'FEATURES', 'ALGORITHMS', 'PUBLISHED_RESULTS',
@@ -98,33 +99,13 @@ NOTEBOOK_TREE_PARAMS = dict(objective="reg:squarederror", tree_method="exact", m
 FIRST_LEARNING_RATE = 0.3  # xgboost's default eta: the notebook's cold-start tree sets no learning rate
 FEATURES = ("slot", "relevance", "cost", "budget_to_go", "cum_relevance")
 
-# %% ../../nbs/15_notebook_protocol.ipynb #bb30a81f
-def _renamed_value(
-    old_value, # what the caller passed under the old name (None = nothing)
-    new_value, # what the caller passed under the new name (or its default)
-    *,
-    old: str, new: str, # the two names
-    default, # the new parameter's default: a value other than it means the new name was given
-    stacklevel: int = 3, # where the warning points: 3 = the caller of the function that calls this
-):
-    "The value of a renamed parameter: the new one, or the old one with a DeprecationWarning (kept for one release)"
-    if old_value is None:
-        return new_value
-    if new_value != default:
-        raise TypeError(f"give {new}= or the deprecated {old}=, not both")
-    warnings.warn(f"{old}= is deprecated and will be removed in the next release; use {new}=", DeprecationWarning,
-                  stacklevel=stacklevel)
-    return old_value
-
 # %% ../../nbs/15_notebook_protocol.ipynb #f94cc7f4
 class OneTreeBooster:
     "The notebook's Q-model: an xgboost booster that grows by one exact-method, depth-6 tree per update"
 
+    @renamed(threads="n_threads")
     def __init__(self,
-                 n_threads: int = 1, # OpenMP threads of xgboost
-                 *,
-                 threads: int | None = None): # deprecated name of n_threads (one release)
-        n_threads = _renamed_value(threads, n_threads, old="threads", new="n_threads", default=1)
+                 n_threads: int = 1): # OpenMP threads of xgboost
         self.n_threads, self.booster, self.learning_rates = check_int(n_threads, "n_threads", lo=1), None, []
 
     @property
@@ -294,6 +275,7 @@ def _pick_items(
     return a
 
 # %% ../../nbs/15_notebook_protocol.ipynb #d8111d90
+@renamed(rng="seed")
 def notebook_slates(
     model: OneTreeBooster, # fitted Q-model
     world: World, # items and the users to build slates for
@@ -301,10 +283,8 @@ def notebook_slates(
     epsilon: float = 0.1, # exploration rate (0 = greedy)
     u0: float | None = None, # reseeded exploration: every draw is this uniform (the notebook's defect)
     seed: int | np.random.Generator | None = None, # i.i.d. exploration draws (when u0 is None and epsilon > 0)
-    rng: np.random.Generator | None = None, # deprecated name of seed (one release)
 ) -> np.ndarray:
     "ε-greedy slates `(U, K)` from the Q-model, all users at once, slot by slot"
-    seed = _renamed_value(rng, seed, old="rng", new="seed", default=None)
     epsilon, rng = check_unit(epsilon, "epsilon"), None
     if epsilon > 0 and u0 is None:
         if seed is None:
@@ -488,6 +468,7 @@ def _qlearning_result(model, row0, world, gamma, seed, protocol, fresh, epsilon,
     return replace(res, fair=cache.get("fair"), seconds=time.perf_counter() - t0)
 
 # %% ../../nbs/15_notebook_protocol.ipynb #ca122320
+@renamed(threads="n_threads")
 def run_notebook_qlearning(
     world: World, # the notebook's world: sample_world(config, b, seed, draws="notebook")
     gamma: float, # discount in [0, 1]
@@ -498,16 +479,15 @@ def run_notebook_qlearning(
     n_iter: int = 15, # fitted-Q iterations = trees (the notebook's num_iter=15)
     epsilon: float = 0.1, # exploration of the reported slates
     n_threads: int = 1, # xgboost (OpenMP) threads
-    threads: int | None = None, # deprecated name of n_threads (one release)
 ) -> NotebookResult:
     "The notebook's Q-learning: random behaviour slates, fitted Q iteration (one tree each), one ε-greedy simulation"
     t0 = time.perf_counter()
-    n_threads = _renamed_value(threads, n_threads, old="threads", new="n_threads", default=1)
     gamma, seed = _check_run(world, gamma, seed, protocol, fresh)
     model, row0 = _fit_qlearning(world, gamma, seed, protocol, check_int(n_iter, "n_iter", lo=1), n_threads)
     return _qlearning_result(model, row0, world, gamma, seed, protocol, fresh, epsilon, t0)
 
 # %% ../../nbs/15_notebook_protocol.ipynb #653437fa
+@renamed(threads="n_threads")
 def run_notebook_sarsa(
     world: World, # the notebook's world: sample_world(config, b, seed, draws="notebook")
     gamma: float, # discount in [0, 1]
@@ -518,11 +498,9 @@ def run_notebook_sarsa(
     n_iter: int = 50, # simulations (the notebook's num_iterations_for_model_fitting=50)
     epsilon: float = 0.1, # exploration of every simulated slate after the first
     n_threads: int = 1, # xgboost (OpenMP) threads
-    threads: int | None = None, # deprecated name of n_threads (one release)
 ) -> NotebookResult:
     "The notebook's SARSA: simulate, add one tree on this batch's TD targets, build ε-greedy slates, repeat"
     t0 = time.perf_counter()
-    n_threads = _renamed_value(threads, n_threads, old="threads", new="n_threads", default=1)
     gamma, seed = _check_run(world, gamma, seed, protocol, fresh)
     n_iter = check_int(n_iter, "n_iter", lo=2)  # the first simulation shows random slates
     st = _streams(seed, protocol)
@@ -595,13 +573,10 @@ def _run_options(run, kw: dict, fresh: World | None) -> dict:
     "The keyword options of `run`: its defaults updated by `kw` (unknown names raise TypeError), and `fresh`"
     opts = {k: v.default for k, v in inspect.signature(run).parameters.items() if v.kind is v.KEYWORD_ONLY}
     allowed = sorted(set(opts) - {"fresh"})
-    unknown = sorted(set(kw) - set(allowed))
+    unknown = sorted(set(kw) - set(allowed) - set(run.renamed))
     if unknown:
         raise TypeError(f"unknown keyword(s) {unknown}; {run.__name__} accepts {allowed}")
-    opts.update(kw, fresh=fresh)
-    threads = opts.pop("threads")
-    opts["n_threads"] = _renamed_value(threads, opts["n_threads"], old="threads", new="n_threads", default=1,
-                                       stacklevel=4)
+    opts.update(_rename_keywords(kw, run.renamed, run.__name__, stacklevel=4), fresh=fresh)  # old names: a warning
     return opts
 
 # %% ../../nbs/15_notebook_protocol.ipynb #0e770c60
