@@ -8,33 +8,41 @@ Docs: https://vmt-dev.github.io/value_model_tuning/diagnose.html.md"""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 from scipy.optimize import approx_fprime, minimize
 from scipy.special import expit
 from tqdm.auto import tqdm
 
+from .checks import (check_array, check_bool, check_choice, check_int, check_n_jobs, check_real,
+                                       check_seed, check_type)
 from .gap import GapEvaluator, TuningResult, as_targets, gap_fractions, perturbed_starts
 from .ndcg import _check_k, dcg_at_k, ideal_dcg_at_k, top_k_order
 from .value_model import PredictionSet, as_prediction_set, task_ignored_sums, task_sum
 
 # %% auto #0
-__all__ = ['ranking_variants', 'variant_scores', 'ranking_pairs', 'nearest_ranking_change', 'rankings_differ', 'crossing_steps',
-           'coordinate_directions', 'change_probability', 'fd_gradient_probe', 'relative_permutation',
+__all__ = ['WHICH', 'ranking_variants', 'variant_scores', 'ranking_pairs', 'nearest_ranking_change', 'rankings_differ',
+           'crossing_steps', 'coordinate_directions', 'change_probability', 'fd_gradient_probe', 'relative_permutation',
            'inverse_permutation_ndcg', 'compare_solvers', 'summarize_solvers', 'start_sensitivity',
            'summarize_start_sensitivity', 'gap_fractions_batch', 'tune_with_scipy', 'approx_gaps',
            'tune_smooth_surrogate']
 
 # %% ../nbs/04_diagnose.ipynb #f66c180f
+WHICH = ("all", "base")  # the rankings a probe looks at: base + every task-ignored one (gap), or base only (regret)
+
+
 def ranking_variants(
     n_tasks: int, # T
+    *,
     which: str = "all", # "all" = base + every task-ignored ranking; "base" = the blended ranking only
 ) -> np.ndarray:
     "0/1 weight multipliers `(V, T)`: row 0 keeps every task (base ranking), row `1 + t` zeroes task `t`"
-    if which not in ("all", "base"): raise ValueError(f"which must be 'all' or 'base'; got {which!r}")
+    n_tasks, which = check_int(n_tasks, "n_tasks", lo=1), check_choice(which, "which", WHICH)
     base = np.ones((1, n_tasks))
     return base if which == "base" else np.vstack([base, 1.0 - np.eye(n_tasks)])
 
@@ -43,26 +51,26 @@ def _weight_batch(
     weights: np.ndarray, # (T,) or (B, T)
     n_tasks: int, # T the predictions have
     name: str = "weights", # for messages
+    *,
+    lo: float | None = None, # smallest allowed entry (0 for weights that must be >= 0); None = any
 ) -> tuple[np.ndarray, bool]:
     "Validated `(B, T)` float weights and whether the input was a single vector"
-    w = np.asarray(weights, dtype=np.float64)
-    one = w.ndim == 1
-    w = np.atleast_2d(w)
-    if w.ndim != 2 or w.shape[1] != n_tasks:
-        raise ValueError(f"{name} must have shape (T,) or (B, T) with T = {n_tasks}; got {np.shape(weights)}")
-    if not np.isfinite(w).all(): raise ValueError(f"{name} contain NaN or inf")
-    return w, one
+    w = check_array(weights, name, lo=lo)
+    if w.ndim not in (1, 2) or w.shape[-1] != n_tasks:
+        raise ValueError(f"{name} must have shape (T,) or (B, T) with T = {n_tasks}; got {w.shape}")
+    return np.atleast_2d(w), w.ndim == 1
 
 # %% ../nbs/04_diagnose.ipynb #f6d3c7dc
 def variant_scores(
     predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
     weights: np.ndarray, # (T,) or (B, T) weight vectors
+    *,
     which: str = "all", # "all" = base + task-ignored rankings; "base" = blended only
 ) -> np.ndarray:
     "Scores `(B, Q, V, N)` of the base (`V=0`) and task-ignored (`V=1+t`) rankings; padded slots get -inf"
     ps = as_prediction_set(predictions)
     W, _ = _weight_batch(weights, ps.n_tasks)
-    if which not in ("all", "base"): raise ValueError(f"which must be 'all' or 'base'; got {which!r}")
+    which = check_choice(which, "which", WHICH)
     # the gap tuner's own scores, bit for bit (prefix + suffix sums in task order), so the probes see its cells
     s = task_ignored_sums(ps.values, W) if which == "all" else task_sum(ps.values, W)[:, None]  # (B, V, Q, N)
     return np.where(ps.mask[None, :, None, :], np.moveaxis(s, 1, 2), -np.inf)
@@ -70,9 +78,10 @@ def variant_scores(
 # %% ../nbs/04_diagnose.ipynb #6ab0f806
 def ranking_pairs(
     scores: np.ndarray, # (..., N) scores; -inf marks padding
+    *,
     k: int | None = None, # top-k cutoff; None = full list
 ) -> tuple[np.ndarray, np.ndarray]:
-    "Item indices `(leader, follower)`, each `(..., N-1)`, of the pairs whose swap is the first change of the top-`k` ranking"
+    "Item indices `(leader, follower)`, each `(..., N-1)`, of the pairs whose swap first changes the top-`k` ranking"
     _check_k(k)
     n = scores.shape[-1]
     kk = n if k is None else min(int(k), n)
@@ -87,14 +96,13 @@ def _pair_geometry(
     k: int | None, # cutoff
     which: str, # "all" or "base"
 ) -> tuple[np.ndarray, np.ndarray]:
-    "Margins `(b, Q, V, N-1)` (>= 0; +inf for pairs with a padded item) and score-difference vectors `(b, Q, V, N-1, T)`"
-    V = ranking_variants(ps.n_tasks, which)
-    s = variant_scores(ps, W, which)
-    lead, foll = ranking_pairs(s, k)
-    take = lambda a, i: np.take_along_axis(a, i, axis=-1)
+    "Margins `(b, Q, V, N-1)` (>= 0; +inf for pairs with a padded item), score-difference vectors `(b, Q, V, N-1, T)`"
+    V = ranking_variants(ps.n_tasks, which=which)
+    s = variant_scores(ps, W, which=which)
+    lead, foll = ranking_pairs(s, k=k)
     with np.errstate(invalid="ignore"):
-        margin = take(s, lead) - take(s, foll)  # padded followers give nan/inf: replaced below
-    real = take(np.broadcast_to(ps.mask[None, :, None, :], s.shape), foll)  # follower real => leader real
+        margin = np.take_along_axis(s, lead, -1) - np.take_along_axis(s, foll, -1)  # padded followers: nan/inf
+    real = np.take_along_axis(np.broadcast_to(ps.mask[None, :, None, :], s.shape), foll, -1)  # => leader real
     margin = np.where(real, margin, np.inf)
     q = np.arange(ps.n_requests)[None, :, None, None]
     # only the tasks a ranking actually uses move its scores: task t is frozen in the t-ignored ranking
@@ -118,12 +126,13 @@ def _chunks(
 def nearest_ranking_change(
     predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
     weights: np.ndarray, # (T,) or (B, T) weight vectors
+    *,
     k: int | None = None, # top-k cutoff; None = full list
     which: str = "all", # "all" = base + task-ignored rankings (gap objective); "base" = blended only (regret)
     simplex: bool = True, # measure steps within the plane sum(w) = const
 ) -> float | np.ndarray:
     "Euclidean distance from each weight vector to the nearest point where any of the rankings changes"
-    ps = as_prediction_set(predictions)
+    ps, simplex = as_prediction_set(predictions), check_bool(simplex, "simplex")
     W, one = _weight_batch(weights, ps.n_tasks)
     out = np.empty(len(W))
     for sl in _chunks(ps, len(W), which):
@@ -140,6 +149,7 @@ def rankings_differ(
     predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
     weights_a: np.ndarray, # (T,) or (B, T)
     weights_b: np.ndarray, # same shape as `weights_a`
+    *,
     k: int | None = None, # top-k cutoff; None = full list
     which: str = "all", # "all" = base + task-ignored rankings; "base" = blended only
 ) -> bool | np.ndarray:
@@ -147,27 +157,39 @@ def rankings_differ(
     ps = as_prediction_set(predictions)
     A, one = _weight_batch(weights_a, ps.n_tasks, "weights_a")
     B, _ = _weight_batch(weights_b, ps.n_tasks, "weights_b")
-    if A.shape != B.shape: raise ValueError(f"weights_a and weights_b must have the same shape; got {A.shape} and {B.shape}")
-    oa = top_k_order(variant_scores(ps, A, which), k)
-    ob = top_k_order(variant_scores(ps, B, which), k)
+    if A.shape != B.shape:
+        raise ValueError(f"weights_a and weights_b must have the same shape; got {A.shape} and {B.shape}")
+    oa = top_k_order(variant_scores(ps, A, which=which), k)
+    ob = top_k_order(variant_scores(ps, B, which=which), k)
     out = (oa != ob).reshape(len(A), -1).any(axis=1)
     return bool(out[0]) if one else out
 
 # %% ../nbs/04_diagnose.ipynb #5c161a5b
+def _directions_for(
+    directions: np.ndarray, # (T,) or (B, T) step directions
+    n_weights: int, # B, the number of starting weight vectors
+    n_tasks: int, # T
+) -> np.ndarray:
+    "`(B, T)` directions: one per weight vector, or a single one repeated for all"
+    U, _ = _weight_batch(directions, n_tasks, "directions")
+    if len(U) == n_weights: return U
+    if len(U) != 1:
+        raise ValueError(f"directions must be one vector or one per weight vector ({n_weights}); got {len(U)}")
+    return np.repeat(U, n_weights, axis=0)
+
+# %% ../nbs/04_diagnose.ipynb #3c2ea075
 def crossing_steps(
     predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
     weights: np.ndarray, # (T,) or (B, T) starting weight vectors
     directions: np.ndarray, # (T,) or (B, T) step directions (not normalized: the step is s * direction)
+    *,
     k: int | None = None, # top-k cutoff; None = full list
     which: str = "all", # "all" = base + task-ignored rankings; "base" = blended only
 ) -> float | np.ndarray:
     "Smallest step `s >= 0` at which the ranking at `weights + s * directions` first differs (inf if never)"
     ps = as_prediction_set(predictions)
     W, one = _weight_batch(weights, ps.n_tasks)
-    U, _ = _weight_batch(directions, ps.n_tasks, "directions")
-    if len(U) != len(W):
-        if len(U) != 1: raise ValueError(f"directions must be one vector or one per weight vector ({len(W)}); got {len(U)}")
-        U = np.repeat(U, len(W), axis=0)
+    U = _directions_for(directions, len(W), ps.n_tasks)
     out = np.empty(len(W))
     for sl in _chunks(ps, len(W), which):
         margin, diff = _pair_geometry(ps, W[sl], k, which)
@@ -184,7 +206,10 @@ def coordinate_directions(
     sign: float | np.ndarray = 1.0, # +1 forward, -1 backward (scalar or (B,))
 ) -> np.ndarray:
     "Unit coordinate directions `(B, T)`: the steps a finite-difference gradient takes"
+    n_tasks = check_int(n_tasks, "n_tasks", lo=1)
     tasks = np.asarray(tasks)
+    if tasks.size and not np.issubdtype(tasks.dtype, np.integer):
+        raise TypeError(f"tasks must be task indices (integers); got dtype {tasks.dtype}")
     if tasks.size and (tasks.min() < 0 or tasks.max() >= n_tasks):
         raise ValueError(f"tasks must lie in 0..{n_tasks - 1}; got {tasks.min()}..{tasks.max()}")
     return np.eye(n_tasks)[tasks] * np.reshape(sign, (-1, 1))
@@ -195,14 +220,13 @@ def change_probability(
     weights: np.ndarray, # (B, T) sample of starting weight vectors
     directions: np.ndarray, # (B, T) a step direction for each
     steps: Sequence[float], # step sizes h to evaluate
+    *,
     k: int | None = None, # top-k cutoff; None = full list
     which: str = "all", # "all" = base + task-ignored rankings; "base" = blended only
 ) -> pd.DataFrame:
     "Share of (weight, direction) samples whose step of size `h` changes any ranking, one row per `h`"
-    steps = np.asarray(steps, dtype=np.float64)
-    if steps.ndim != 1 or not (steps > 0).all(): raise ValueError("steps must be a 1-D array of positive step sizes")
-    first = crossing_steps(predictions, weights, directions, k=k, which=which)
-    first = np.atleast_1d(first)
+    steps = check_array(steps, "steps", ndim=1, lo=0, lo_open=True)
+    first = np.atleast_1d(crossing_steps(predictions, weights, directions, k=k, which=which))
     return pd.DataFrame({"step": steps, "p_change": (first[None, :] <= steps[:, None]).mean(axis=1),
                          "n_samples": len(first)})
 
@@ -212,8 +236,9 @@ def fd_gradient_probe(
     x: np.ndarray, # point to probe
     steps: Sequence[float], # finite-difference step sizes
 ) -> pd.DataFrame:
-    "Forward-difference gradient of `objective` at `x` for each step: its norm, largest entry and count of non-zero entries"
-    x = np.asarray(x, dtype=np.float64)
+    "Forward-difference gradient of `objective` at `x` per step: its norm, largest entry, count of non-zero entries"
+    objective = check_type(objective, "objective", Callable)
+    x, steps = check_array(x, "x", ndim=1), check_array(steps, "steps", ndim=1, lo=0, lo_open=True)
     rows = []
     for h in steps:
         g = approx_fprime(x, objective, float(h))  # scipy's forward differences, as SLSQP's default
@@ -237,9 +262,10 @@ def relative_permutation(
 def inverse_permutation_ndcg(
     gains: np.ndarray, # (N,) or (Q, N) item-indexed gains, >= 0
     scores: np.ndarray, # same shape
+    *,
     k: int | None = None, # cutoff; None = full list
 ) -> float | np.ndarray:
-    "Standard nDCG@k of the *inverse* of the ranking by `scores` (items labelled by ideal rank): equals `metric='seed'`"
+    "Standard nDCG@k of the *inverse* of the ranking by `scores` (items labelled by ideal rank): `metric='seed'`"
     _check_k(k)
     g = np.atleast_2d(np.asarray(gains, dtype=np.float64))
     perm = np.atleast_2d(relative_permutation(gains, scores))
@@ -250,46 +276,80 @@ def inverse_permutation_ndcg(
     return float(out[0]) if np.ndim(gains) == 1 else out
 
 # %% ../nbs/04_diagnose.ipynb #e6765ced
+_CASE_KEYS = ("dataset", "predictions", "targets")  # every case has these; its other keys are solver options
+
+
 def _run_one(
     case: Mapping[str, Any], # dict with "dataset", "predictions", "targets" and solver keyword options
     name: str, # solver name
     solver: Callable[..., Any], # solver(predictions, targets, **options); returns None when it does not apply
 ) -> dict | None:
     "One tidy row: the solver's answer on one case, judged at the weights it returned (None if not applicable)"
-    opts = {key: v for key, v in case.items() if key not in ("dataset", "predictions", "targets")}
+    opts = {key: v for key, v in case.items() if key not in _CASE_KEYS}
     t0 = time.perf_counter()
     res = solver(case["predictions"], case["targets"], **opts)
     seconds = time.perf_counter() - t0
     if res is None: return None
-    return {"dataset": case["dataset"], "solver": name, **{key: v for key, v in opts.items() if np.isscalar(v) or v is None},
-            "max_error": float(res.max_error), "converged": bool(res.converged), "n_evals": int(res.n_evals),
-            "seconds": seconds, "weights": np.round(np.asarray(res.weights, dtype=float), 6).tolist()}
+    scalars = {key: v for key, v in opts.items() if np.isscalar(v) or v is None}  # options as columns
+    return {"dataset": case["dataset"], "solver": name, **scalars, "max_error": float(res.max_error),
+            "converged": bool(res.converged), "n_evals": int(res.n_evals), "seconds": seconds,
+            "weights": np.round(np.asarray(res.weights, dtype=float), 6).tolist()}
+
+# %% ../nbs/04_diagnose.ipynb #84c985b9
+def _parallel_rows(
+    jobs: list, # joblib `delayed` calls
+    *,
+    n_jobs: int, # worker processes, resolved (>= 1)
+    desc: str, # the progress bar's label
+    progress: bool, # show the bar
+) -> list:
+    "The jobs' results in order, on `n_jobs` loky processes; the pool this starts is shut when it returns"
+    try:
+        out = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)  # the bar counts finished runs, in order
+        return list(tqdm(out, total=len(jobs), desc=desc, disable=not progress))
+    finally:
+        if n_jobs > 1:  # joblib keeps idle workers for 300 s otherwise (one process runs here and starts none)
+            get_reusable_executor(reuse=True).shutdown(wait=True)
 
 # %% ../nbs/04_diagnose.ipynb #15ece129
+def _check_cases(
+    cases: Sequence[Mapping[str, Any]], # the cases of `compare_solvers`
+) -> list[Mapping[str, Any]]:
+    "The cases as a non-empty list of mappings, each with the keys dataset, predictions and targets"
+    if isinstance(cases, (str, bytes, Mapping)) or not isinstance(cases, Sequence):
+        raise TypeError(f"cases must be a list of dicts; got {type(cases).__name__}")
+    if not cases: raise ValueError("cases is empty")
+    for i, c in enumerate(cases):
+        check_type(c, f"cases[{i}]", Mapping)
+        missing = set(_CASE_KEYS) - set(c)
+        if missing: raise ValueError(f"each case needs keys dataset, predictions, targets; missing {sorted(missing)}")
+    return list(cases)
+
+# %% ../nbs/04_diagnose.ipynb #b6ceef10
 def compare_solvers(
     cases: Sequence[Mapping[str, Any]], # each: {"dataset": name, "predictions": ..., "targets": ..., **solver options}
     solvers: Mapping[str, Callable[..., Any]], # name -> solver(predictions, targets, **options)
-    n_jobs: int = 1, # joblib workers (processes)
+    *,
+    n_jobs: int = 1, # worker processes (-1 = all cores)
     progress: bool = True, # tqdm bar over the runs
 ) -> pd.DataFrame:
     "Run every solver on every case; one row per run with max error, convergence, evaluations and wall time"
-    if not cases: raise ValueError("cases is empty")
+    cases, solvers = _check_cases(cases), check_type(solvers, "solvers", Mapping)
     if not solvers: raise ValueError("solvers is empty")
-    for c in cases:
-        missing = {"dataset", "predictions", "targets"} - set(c)
-        if missing: raise ValueError(f"each case needs keys dataset, predictions, targets; missing {sorted(missing)}")
     jobs = [delayed(_run_one)(c, n, f) for c in cases for n, f in solvers.items()]
-    out = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)  # the bar counts finished runs, in order
-    rows = list(tqdm(out, total=len(jobs), desc="solver runs", disable=not progress))
+    rows = _parallel_rows(jobs, n_jobs=check_n_jobs(n_jobs), desc="solver runs",
+                          progress=check_bool(progress, "progress"))
     return pd.DataFrame([r for r in rows if r is not None])
 
 # %% ../nbs/04_diagnose.ipynb #ad3b5d5a
 def summarize_solvers(
     runs: pd.DataFrame, # output of `compare_solvers`
+    *,
     by: Sequence[str] = ("solver",), # grouping columns
     good: float = 1e-2, # an answer within this max error counts as good
 ) -> pd.DataFrame:
     "Per group: median / p90 / worst max error, share of runs within `good`, median evaluations and seconds"
+    runs, good = check_type(runs, "runs", pd.DataFrame), check_real(good, "good", lo=0)
     missing = set(by) - set(runs.columns)
     if missing: raise ValueError(f"runs has no column(s) {sorted(missing)}")
     g = runs.groupby(list(by), sort=False)
@@ -304,50 +364,64 @@ def summarize_solvers(
 def _start_run(
     name: str, # solver name
     solver: Callable[..., Any], # solver(predictions, targets, initial=start) -> result
-    predictions, targets, # the problem
-    size: float, j: int, start: np.ndarray, # perturbation size, start index, the start itself
+    predictions, # the problem's predictions
+    targets, # and its targets
+    size: float, # the start's relative perturbation
+    j: int, # the start's index
+    start: np.ndarray, # the start itself
     tol: float, # goal
 ) -> dict:
     "One tidy row: a solver's answer from one perturbed start, judged at the weights it returned"
     t0 = time.perf_counter()
     res = solver(predictions, targets, initial=start)
-    return {"solver": name, "size": float(size), "start": j, "max_error": float(res.max_error), "met": bool(res.max_error <= tol),
-            "converged": bool(res.converged), "answer_by": getattr(res, "method", name), "n_evals": int(res.n_evals),
+    return {"solver": name, "size": float(size), "start": j, "max_error": float(res.max_error),
+            "met": bool(res.max_error <= tol), "converged": bool(res.converged),
+            "answer_by": getattr(res, "method", name), "n_evals": int(res.n_evals),
             "seconds": time.perf_counter() - t0, "weights": np.asarray(res.weights, dtype=float).tolist()}
 
+# %% ../nbs/04_diagnose.ipynb #9e427181
+def _start_center(
+    center: Sequence[float] | np.ndarray | None, # (T,) the unperturbed start; None = uniform
+    n_tasks: int, # T
+) -> np.ndarray:
+    "The centre of the perturbed starts as a float array `(T,)`"
+    if center is None: return np.full(n_tasks, 1.0 / n_tasks)
+    c = check_array(center, "center")
+    if c.shape != (n_tasks,): raise ValueError(f"center must have {n_tasks} weights; got shape {c.shape}")
+    return c
+
+# %% ../nbs/04_diagnose.ipynb #792e1f2d
 def start_sensitivity(
     predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
     targets: Sequence[float] | np.ndarray, # target fractions in task order
-    solvers: Mapping[str, Callable[..., Any]], # name -> solver(predictions, targets, initial=start) returning a TuningResult
+    solvers: Mapping[str, Callable[..., Any]], # name -> solver(predictions, targets, initial=start) -> TuningResult
     *,
-    sizes: Sequence[float] = (0.0, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6), # relative start perturbations (0 = the centre itself)
+    sizes: Sequence[float] = (0.0, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6), # relative start perturbations (0 = centre)
     n_starts: int = 20, # starts per size (M)
     center: Sequence[float] | np.ndarray | None = None, # (T,) the unperturbed start; None = uniform
     tol: float = 1e-3, # a run meets the goal when its max error <= tol
     seed: int = 0, # seeds the perturbation directions (the same for every size and solver)
-    n_jobs: int = 1, # joblib workers (processes)
+    n_jobs: int = 1, # worker processes (-1 = all cores)
     progress: bool = True, # tqdm bar over runs
 ) -> pd.DataFrame:
     "One row per (solver, size, start): max error reached from starts moved by a relative `size` around `center`"
-    if not solvers: raise ValueError("solvers is empty")
-    sizes = np.asarray(sizes, dtype=float)
-    if sizes.ndim != 1 or sizes.size == 0 or not np.isfinite(sizes).all() or (sizes < 0).any():
-        raise ValueError("sizes must be a non-empty 1-D sequence of finite numbers >= 0")
-    T = as_prediction_set(predictions).n_tasks
-    c = np.full(T, 1.0 / T) if center is None else np.asarray(center, dtype=float)
-    if c.shape != (T,): raise ValueError(f"center must have {T} weights; got shape {c.shape}")
-    starts = {s: perturbed_starts(c, n_starts, scale=s, seed=seed) for s in sizes}
+    if not check_type(solvers, "solvers", Mapping): raise ValueError("solvers is empty")
+    sizes, n_starts = check_array(sizes, "sizes", ndim=1, lo=0), check_int(n_starts, "n_starts", lo=1)
+    if sizes.size == 0: raise ValueError("sizes must be a non-empty 1-D sequence of finite numbers >= 0")
+    c, tol = _start_center(center, as_prediction_set(predictions).n_tasks), check_real(tol, "tol", lo=0)
+    starts = {s: perturbed_starts(c, n_starts, scale=s, seed=check_seed(seed)) for s in sizes}
     jobs = [delayed(_start_run)(name, f, predictions, targets, s, j, starts[s][j], tol)
             for name, f in solvers.items() for s in sizes for j in range(n_starts)]
-    out = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    return pd.DataFrame(list(tqdm(out, total=len(jobs), desc="perturbed starts", disable=not progress)))
+    rows = _parallel_rows(jobs, n_jobs=check_n_jobs(n_jobs), desc="perturbed starts",
+                          progress=check_bool(progress, "progress"))
+    return pd.DataFrame(rows)
 
 # %% ../nbs/04_diagnose.ipynb #d1a5e003
 def summarize_start_sensitivity(
     runs: pd.DataFrame, # output of `start_sensitivity`
 ) -> pd.DataFrame:
-    "Per solver and size: starts M, starts that met tol m, share, error min / median / max, distinct answers, weight spread"
-    g = runs.groupby(["solver", "size"], sort=False)
+    "Per solver and size: starts M, starts meeting tol m, share, error min / median / max, distinct answers, spread"
+    g = check_type(runs, "runs", pd.DataFrame).groupby(["solver", "size"], sort=False)
     spread = g.weights.apply(lambda w: float(np.ptp(np.array(w.tolist()), axis=0).max()))
     return pd.DataFrame({
         "n_starts": g.size(), "n_met": g.met.sum(), "share_met": g.met.mean(),
@@ -367,8 +441,8 @@ def _start_logits(
     n_tasks: int, # T
 ) -> np.ndarray:
     "Log-weights of the starting point (uniform when None); zero weights start at a tiny positive value"
-    w = np.full(n_tasks, 1.0 / n_tasks) if initial is None else np.asarray(initial, dtype=np.float64)
-    if w.shape != (n_tasks,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+    w = np.full(n_tasks, 1.0 / n_tasks) if initial is None else check_array(initial, "initial", lo=0)
+    if w.shape != (n_tasks,) or w.sum() <= 0:
         raise ValueError(f"initial must be {n_tasks} finite non-negative weights, not all zero; got {initial!r}")
     w = w / w.sum()
     return np.log(np.maximum(w, 1e-12))
@@ -376,14 +450,14 @@ def _start_logits(
 # %% ../nbs/04_diagnose.ipynb #11a284cb
 def gap_fractions_batch(
     predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
-    weights: np.ndarray, # (B, T) weight vectors
+    weights: np.ndarray, # (B, T) weight vectors, >= 0
+    *,
     k: int | None = None, # nDCG cutoff; None = full list
     metric: str = "standard", # "standard" or "seed"
 ) -> np.ndarray:
     "Gap fractions `(B, T)` of many weight vectors in one batched evaluation (NaN rows where every gap is 0)"
     ps = as_prediction_set(predictions)
-    W, _ = _weight_batch(weights, ps.n_tasks)
-    if (W < 0).any(): raise ValueError("weights must be >= 0")
+    W, _ = _weight_batch(weights, ps.n_tasks, lo=0)
     return GapEvaluator.from_predictions(ps, k, metric).fractions(W)
 
 # %% ../nbs/04_diagnose.ipynb #64911137
@@ -397,36 +471,45 @@ def _scipy_defaults(
     if m == "cobyla": return {"maxiter": max_evals}
     return {"maxiter": max(1, max_evals // 10)}  # gradient methods: ~T+1 evaluations per iteration
 
+# %% ../nbs/04_diagnose.ipynb #dd600d9e
+class _FractionLoss:
+    "The squared distance of the normalized gaps at `softmax(x)` from the targets, counting its evaluations"
+
+    def __init__(self,
+                 gap_fn: Callable[..., np.ndarray], # weights (and further arguments) -> gaps (T,)
+                 tau: np.ndarray): # (T,) targets
+        self.gap_fn, self.tau, self.n_evals = gap_fn, tau, 0
+
+    def __call__(self, x: np.ndarray, *args) -> float:
+        self.n_evals += 1
+        g = self.gap_fn(_softmax(x), *args)
+        return float(np.sum((g / g.sum() - self.tau) ** 2)) if g.sum() > 0 else 4.0  # no gaps at all: worst case
+
 # %% ../nbs/04_diagnose.ipynb #99e2468b
 def tune_with_scipy(
     predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
     targets: Sequence[float] | np.ndarray, # target fractions in task order (>= 0, sum 1)
+    *,
     method: str = "Powell", # any `scipy.optimize.minimize` method, e.g. "Powell", "COBYLA", "Nelder-Mead", "SLSQP"
     k: int | None = None, # nDCG cutoff; None = full list
     metric: str = "standard", # "standard" or "seed"
     tol: float = 1e-3, # `converged` means max |f - targets| <= tol at the returned weights
     max_evals: int = 2000, # evaluation budget handed to the method
     initial: np.ndarray | None = None, # starting weights; None = uniform
-    options: Mapping[str, Any] | None = None, # extra options for the method (override the budget defaults)
+    options: Mapping[str, Any] | None = None, # scipy's own `options` of the method (override the budget defaults)
 ) -> TuningResult:
-    "Minimize $\\sum_t (f_t - \\tau_t)^2$ over softmax log-weights with a SciPy method; judged at the weights it returns"
-    t0 = time.perf_counter()
-    ps = as_prediction_set(predictions)
-    tau = as_targets(targets, list(ps.tasks))
-    ev, n = GapEvaluator.from_predictions(ps, k, metric), {"evals": 0}
-
-    def loss(x: np.ndarray) -> float:
-        n["evals"] += 1
-        g = ev(_softmax(x))
-        return float(np.sum((g / g.sum() - tau) ** 2)) if g.sum() > 0 else 4.0  # no gaps at all: worst case
-
-    res = minimize(loss, _start_logits(initial, len(tau)), method=method,
-                   options={**_scipy_defaults(method, max_evals), **(options or {})})
+    "Minimize $\\sum_t (f_t - \\tau_t)^2$ over softmax log-weights with a SciPy method, judged where it stops"
+    t0, ps = time.perf_counter(), as_prediction_set(predictions)
+    tau, method = as_targets(targets, list(ps.tasks)), check_type(method, "method", str)
+    tol, max_evals = check_real(tol, "tol", lo=0), check_int(max_evals, "max_evals", lo=1)
+    loss = _FractionLoss(GapEvaluator.from_predictions(ps, k, metric), tau)
+    opts = {**_scipy_defaults(method, max_evals), **(check_type(options, "options", Mapping, allow_none=True) or {})}
+    res = minimize(loss, _start_logits(initial, len(tau)), method=method, options=opts)
     w = _softmax(res.x)
     f = gap_fractions(ps, w, k=k, metric=metric)
     err = float(np.abs(f - tau).max())
     return TuningResult(weights=w, tasks=list(ps.tasks), method=f"scipy-{method.lower()}", converged=err <= tol,
-                        fractions=f, targets=tau, max_error=err, tol=tol, n_evals=n["evals"] + 1,
+                        fractions=f, targets=tau, max_error=err, tol=tol, n_evals=loss.n_evals + 1,
                         n_iter=int(getattr(res, "nit", 0) or 0), seconds=time.perf_counter() - t0,
                         message=f"scipy {method}: {res.message} (scipy success={res.success})",
                         info={"metric": metric, "scipy_success": bool(res.success)})
@@ -449,27 +532,33 @@ def _approx_dcg(
     if k is not None: gain = gain * expit((k + 0.5 - rank) / cut)
     return (gain * m[:, None, :]).sum(-1)
 
+# %% ../nbs/04_diagnose.ipynb #69e323cb
+def _score_widths(
+    base: np.ndarray, # (Q, N) base scores (0 at padding)
+    m: np.ndarray, # (Q, N) bool mask of real items
+    temperature: float, # sigmoid width relative to each request's score spread
+) -> np.ndarray:
+    "Absolute sigmoid widths `(Q,)`: `temperature` times each request's standard deviation of base scores"
+    n_real = m.sum(1)
+    mean = base.sum(1) / n_real
+    sd = np.sqrt(((base - mean[:, None]) ** 2 * m).sum(1) / n_real)
+    return temperature * np.where(sd > 0, sd, 1.0)  # one score (or all equal): width = temperature
+
 # %% ../nbs/04_diagnose.ipynb #026de6c4
 def approx_gaps(
     predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
     weights: np.ndarray, # (T,) weights
+    *,
     temperature: float = 0.05, # sigmoid width, relative to each request's base-score standard deviation
     k: int | None = None, # cutoff; None = full list
 ) -> np.ndarray:
     "Smooth (ApproxNDCG) version of the per-task gaps $1 - \\mathrm{nDCG}$ of the task-ignored rankings, (T,)"
     _check_k(k)
-    if not (np.isfinite(temperature) and temperature > 0): raise ValueError(f"temperature must be > 0; got {temperature!r}")
+    temperature = check_real(temperature, "temperature", lo=0, lo_open=True)
     ps = as_prediction_set(predictions)
-    W, _ = _weight_batch(weights, ps.n_tasks)
-    s = variant_scores(ps, W[0])[0]  # (Q, T+1, N); padding -inf
-    m = ps.mask
-    base = np.where(m, s[:, 0], 0.0)  # gains = base scores
-    n_real = m.sum(1)
-    mean = base.sum(1) / n_real
-    sd = np.sqrt(((base - mean[:, None]) ** 2 * m).sum(1) / n_real)
-    theta = temperature * np.where(sd > 0, sd, 1.0)
-    ign = np.where(m[:, None, :], s[:, 1:], 0.0)  # (Q, T, N)
-    Q, T, N = ign.shape
+    s, m = variant_scores(ps, _weight_batch(weights, ps.n_tasks)[0][0])[0], ps.mask  # (Q, T+1, N); padding -inf
+    base, ign = np.where(m, s[:, 0], 0.0), np.where(m[:, None, :], s[:, 1:], 0.0)  # gains = base scores; (Q, T, N)
+    theta, (Q, T, N) = _score_widths(base, m, temperature), ign.shape
     step = max(1, 2_000_000 // (T * N * N))  # requests per block: the pairwise array stays ~16 MB
     cut = min(0.5, temperature)  # sharp enough that integer ranks are cut cleanly, smooth in between
     dcg = np.concatenate([_approx_dcg(ign[a:a + step], base[a:a + step], m[a:a + step], theta[a:a + step], k, cut)
@@ -480,43 +569,54 @@ def approx_gaps(
     return np.einsum("qt,q->t", 1.0 - nd, rw) / rw.sum()
 
 # %% ../nbs/04_diagnose.ipynb #61cb7723
-def tune_smooth_surrogate(
-    predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
-    targets: Sequence[float] | np.ndarray, # target fractions in task order (>= 0, sum 1)
-    k: int | None = None, # nDCG cutoff; None = full list
-    metric: str = "standard", # metric the answer is judged on ("standard" or "seed"); the surrogate is of "standard"
-    tol: float = 1e-3, # `converged` means max |f - targets| <= tol at the returned weights
-    temperatures: Sequence[float] = (1e-3, 3e-4, 1e-4), # annealing schedule (sigmoid widths relative to the score spread)
-    max_iter: int = 30, # L-BFGS-B iterations per temperature
-    initial: np.ndarray | None = None, # starting weights; None = uniform
-) -> TuningResult:
-    "Fit the ApproxNDCG surrogate fractions to `targets` (L-BFGS-B, annealed); return the stage best on the real metric"
-    t0 = time.perf_counter()
-    ps = as_prediction_set(predictions)
-    tau = as_targets(targets, list(ps.tasks))
-    if not temperatures or any(not t > 0 for t in temperatures): raise ValueError("temperatures must be a non-empty sequence of values > 0")
-    n = {"evals": 0}
-
-    def loss(x: np.ndarray, theta: float) -> float:
-        n["evals"] += 1
-        g = approx_gaps(ps, _softmax(x), theta, k)
-        return float(np.sum((g / g.sum() - tau) ** 2)) if g.sum() > 0 else 4.0
-
-    x = _start_logits(initial, len(tau))
+def _anneal(
+    loss: _FractionLoss, # the surrogate loss, loss(x, temperature)
+    real: Callable[[np.ndarray], np.ndarray], # weights -> the real gap fractions
+    x: np.ndarray, # starting log-weights
+    temperatures: Sequence[float], # the schedule
+    *,
+    max_iter: int, # L-BFGS-B iterations per temperature
+    tol: float, # stop once the real max error is within tol
+) -> tuple[tuple, list[tuple], int]:
+    "L-BFGS-B on the surrogate at each temperature in turn: (best error, weights, fractions), stage rows, iterations"
     best, rows, nit = (np.inf, None, None), [], 0
     for i, theta in enumerate(temperatures):
         res = minimize(loss, x, args=(theta,), method="L-BFGS-B", options={"maxiter": max_iter})
         x, nit = res.x, nit + res.nit
-        f = gap_fractions(ps, _softmax(x), k=k, metric=metric)  # the real fractions decide
-        n["evals"] += 1
-        err = float(np.abs(f - tau).max())
+        f = real(_softmax(x))  # the real fractions decide
+        loss.n_evals += 1
+        err = float(np.abs(f - loss.tau).max())
         rows.append((i, theta, err, float(res.fun)))
         if err < best[0]: best = (err, _softmax(x), f)
         if err <= tol: break
-    err, w, f = best
+    return best, rows, nit
+
+# %% ../nbs/04_diagnose.ipynb #13e21ac0
+def tune_smooth_surrogate(
+    predictions: PredictionSet | np.ndarray, # (N, T) / (Q, N, T) array or a PredictionSet
+    targets: Sequence[float] | np.ndarray, # target fractions in task order (>= 0, sum 1)
+    *,
+    k: int | None = None, # nDCG cutoff; None = full list
+    metric: str = "standard", # metric the answer is judged on ("standard" or "seed"); the surrogate is of "standard"
+    tol: float = 1e-3, # `converged` means max |f - targets| <= tol at the returned weights
+    temperatures: Sequence[float] = (1e-3, 3e-4, 1e-4), # annealing schedule (widths relative to the score spread)
+    max_iter: int = 30, # L-BFGS-B iterations per temperature
+    initial: np.ndarray | None = None, # starting weights; None = uniform
+) -> TuningResult:
+    "Fit the ApproxNDCG surrogate fractions to `targets` (L-BFGS-B, annealed); return the stage best on the real metric"
+    t0, ps = time.perf_counter(), as_prediction_set(predictions)
+    tau, tol = as_targets(targets, list(ps.tasks)), check_real(tol, "tol", lo=0)
+    max_iter = check_int(max_iter, "max_iter", lo=1)
+    if not len(temperatures) or any(not t > 0 for t in temperatures):
+        raise ValueError("temperatures must be a non-empty sequence of values > 0")
+    loss = _FractionLoss(lambda w, theta: approx_gaps(ps, w, temperature=theta, k=k), tau)
+    real = lambda w: gap_fractions(ps, w, k=k, metric=metric)
+    (err, w, f), rows, nit = _anneal(loss, real, _start_logits(initial, len(tau)), temperatures, max_iter=max_iter,
+                                     tol=tol)
     hist = pd.DataFrame(rows, columns=["iteration", "temperature", "max_error", "surrogate_loss"])
     return TuningResult(weights=w, tasks=list(ps.tasks), method="smooth-surrogate", converged=err <= tol, fractions=f,
-                        targets=tau, max_error=err, tol=tol, n_evals=n["evals"], n_iter=nit,
+                        targets=tau, max_error=err, tol=tol, n_evals=loss.n_evals, n_iter=nit,
                         seconds=time.perf_counter() - t0, history=hist,
-                        message=f"ApproxNDCG surrogate, {len(rows)} temperature stage(s); best real max error {err:.3g}",
+                        message=f"ApproxNDCG surrogate, {len(rows)} temperature stage(s); best real max error "
+                                f"{err:.3g}",
                         info={"metric": metric})
