@@ -179,6 +179,33 @@ def test_command_line_page(build, browser):
     assert tuned["tuning"]["converged"] is True and tuned["tuning"]["max_error"] <= tuned["tuning"]["tol"]
 
 
+# API pages document methods, not only classes: the `show_doc` heading of each (nbdev renders patched methods
+# and explicit show_doc cells as "Class.method" headings)
+METHOD_DOCS = {
+    "10a_gym_env.html": ["SlateEnv", "SlateEnv.reset", "SlateEnv.step", "SlateEnv.render", "SlateEnv.action_masks"],
+    "12_agents.html": ["AgentResult", "AgentResult.evaluate", "AgentResult.predicted_returns",
+                       "AgentResult.calibration", "AgentResult.train", "AgentResult.iterations", "StopRule.__call__"],
+}
+
+
+# JS: each doc heading's text and whether the element right after it is a signature block (`def name(...)`)
+DOC_HEADINGS = r"""() => [...document.querySelectorAll('article h2, article h3, article h4')].map(h => {
+  const next = h.nextElementSibling;
+  return {text: h.innerText.replace(/\u00b6/g, '').trim(),
+          signature: !!next && next.matches('div.highlight') && /\b(def|class)\b/.test(next.innerText)};
+})"""
+
+
+@pytest.mark.parametrize("path", sorted(METHOD_DOCS))
+def test_api_pages_document_methods(build, browser, path):
+    heads = _open(browser, f"{build['url']}/{path}").evaluate(DOC_HEADINGS)
+    by_text = {h["text"]: h["signature"] for h in heads}
+    missing = [m for m in METHOD_DOCS[path] if m not in by_text]
+    assert not missing, f"{path}: no doc heading for {missing}; headings: {[h['text'] for h in heads][:40]}"
+    bare = [m for m in METHOD_DOCS[path] if not by_text[m]]
+    assert not bare, f"{path}: headings without a signature block after them: {bare}"
+
+
 # ---- the builder's text transforms, without a browser
 sys.path.insert(0, str(ROOT / "tools"))
 from build_docs import parameter_rows, parameters_table, protect_math  # noqa: E402

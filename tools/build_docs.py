@@ -90,6 +90,8 @@ def clean_output(out: dict) -> dict:
     data = out.get("data", {})
     if "text/markdown" in data:  # show_doc of a method links its source with line "None": link the file instead
         md = re.sub(r"(\]\([^)\s]+\.py)#LNone\)", r"\1)", _text(data["text/markdown"]))
+        # a heading "### StopRule.__call__" would render `__call__` as bold "call": escape its underscores
+        md = re.sub(r"^#{1,6} .*$", lambda m: m.group(0).replace("\\_", "_").replace("_", "\\_"), md, flags=re.M)
         data["text/markdown"] = protect_math(ATTRS.sub("", md))
     if "text/html" in data: data["text/html"] = ATTRS.sub("", _text(data["text/html"]))
     return out
