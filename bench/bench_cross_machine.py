@@ -46,7 +46,7 @@ with _blas1(): out["Pw"] = P.values.reshape(-1, 5) @ W.T  # the products every g
 out["fractions_fixed_w"] = gap_fractions(preds, vm, k=20)
 runs = {"readme_controller": lambda: tune_gap_targets(preds, targets, k=20, initial=vm),
         "seed_controller": lambda: tune_gap_targets(P, TAU, method="controller"),
-        "seed_slsqp_alone": lambda: tune_gap_targets(P, TAU, method="slsqp", options={"n_starts": 1, "fallback": None}),
+        "seed_slsqp_alone": lambda: tune_gap_targets(P, TAU, method="slsqp", n_starts=1, fallback=None),
         "seed_slsqp_net": lambda: tune_gap_targets(P, TAU, method="slsqp"),
         "seed_de": lambda: tune_gap_targets(P, TAU, method="de")}
 for name, f in runs.items():

@@ -113,7 +113,7 @@ rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 tau = np.random.default_rng(7).dirichlet(np.full(T, 2.0))
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", gap.TuningWarning)
-    r = gap.tune_gap_targets(ps, tau, tol=5e-3, n_jobs=n_jobs, progress=False)
+    r = gap.tune_gap_targets(ps, tau, tol=5e-3, n_threads=n_jobs, progress=False)
 print(json.dumps(dict(gen_s=gen_s, seconds=r.seconds, max_error=r.max_error, converged=r.converged, method=r.method,
                       n_evals=r.n_evals, n_iter=r.n_iter, rss_data_gib=rss_data,
                       peak_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)))
@@ -129,7 +129,7 @@ def bench_large() -> None:
         if res.returncode != 0: raise RuntimeError(res.stderr)
         r = json.loads(res.stdout.strip().splitlines()[-1])
         assert r["converged"] == (r["max_error"] <= 5e-3), r  # honest on any machine; a miss shows as MISSED below
-        print(f"{f'n_jobs={n_jobs}':<22} {r['seconds']:>8.1f} {r['max_error']:>10.2e} {r['method']:>12} {r['n_evals']:>6} "
+        print(f"{f'n_threads={n_jobs}':<22} {r['seconds']:>8.1f} {r['max_error']:>10.2e} {r['method']:>12} {r['n_evals']:>6} "
               f"{r['peak_gib']:>13.2f} {r['rss_data_gib']:>12.2f}")
         print(f"  targets: converged {'met' if r['converged'] else 'MISSED'}; <= 60 s {'met' if r['seconds'] <= 60 else 'MISSED'}; "
               f"peak <= 2 GiB {'met' if r['peak_gib'] <= 2 else 'MISSED'}"

@@ -128,9 +128,9 @@ def test_gap_solves_stop_at_their_time_limit(big, method):
 
 
 def test_auto_default_limit_is_ten_minutes_and_inf_means_none(big):
-    r = quiet(tune_gap_targets, seed_dataset(), TAU, max_iter=3, options={"de_max_iter": 2})
+    r = quiet(tune_gap_targets, seed_dataset(), TAU, max_iter=3, de_max_iter=2)
     assert r.info["time_limit"] == 600.0 and not r.info["time_limit_hit"]
-    r = quiet(tune_gap_targets, seed_dataset(), TAU, max_iter=3, options={"de_max_iter": 2}, time_limit=float("inf"))
+    r = quiet(tune_gap_targets, seed_dataset(), TAU, max_iter=3, de_max_iter=2, time_limit=float("inf"))
     assert r.info["time_limit"] == float("inf")
 
 

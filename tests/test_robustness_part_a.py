@@ -110,7 +110,7 @@ def test_controller_beats_slsqp_over_twenty_datasets(data_seed, start_scale):
     for j, (P, tgt) in enumerate(seed_like_cases(data_seed)):
         x = perturbed_starts(X0, 1, scale=start_scale, seed=j)[0]
         ctrl.append(quiet(tune_gap_targets, P, tgt, method="controller", initial=x))
-        fixed.append(quiet(tune_gap_targets, P, tgt, method="slsqp", initial=x, options={"n_starts": 1, "fallback": None}))
+        fixed.append(quiet(tune_gap_targets, P, tgt, method="slsqp", initial=x, n_starts=1, fallback=None))
     e_c, e_s = np.array([r.max_error for r in ctrl]), np.array([r.max_error for r in fixed])
     # measured (3 dataset draws x 5 BLAS/SIMD variants): controller median 6.3e-4-7.8e-4, 100% <= 0.01;
     # fixed SLSQP 40-60% <= 0.01
@@ -168,7 +168,7 @@ def test_regret_slsqp_returns_its_start_because_the_fd_gradient_is_zero():
 
 def test_slsqp_alone_is_start_sensitive_and_its_safety_net_is_not():
     starts = perturbed_starts(X0, 40, scale=1e-12, seed=9)  # other directions than the report's
-    fixed = [quiet(tune_gap_targets, SEED, TAU, method="slsqp", initial=s, options={"n_starts": 1, "fallback": None}) for s in starts]
+    fixed = [quiet(tune_gap_targets, SEED, TAU, method="slsqp", initial=s, n_starts=1, fallback=None) for s in starts]
     ctrl = [quiet(tune_gap_targets, SEED, TAU, method="controller", initial=s) for s in starts]
     net = [quiet(tune_gap_targets, SEED, TAU, method="slsqp", initial=s) for s in starts[:8]]
     for r in fixed + ctrl + net: honest(r, SEED)
@@ -191,7 +191,7 @@ def test_every_method_is_honest_from_nearby_starts_and_misses_loudly():
             assert any(issubclass(w.category, TuningWarning) for w in caught) == (not r.converged), method
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        miss = tune_gap_targets(SEED, TAU, method="slsqp", tol=1e-9, max_iter=3, options={"n_starts": 2, "de_max_iter": 3})
+        miss = tune_gap_targets(SEED, TAU, method="slsqp", tol=1e-9, max_iter=3, n_starts=2, de_max_iter=3)
     assert (miss.method, miss.converged) == ("slsqp→de", False) and issubclass(caught[-1].category, TuningWarning)
     honest(miss, SEED)
 

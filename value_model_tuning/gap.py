@@ -21,13 +21,15 @@ from scipy.optimize import brentq, differential_evolution, minimize
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from .checks import (as_generator, check_array, check_bool, check_choice, check_int, check_real, check_task_vector,
+                                       check_type, renamed)
 from .ndcg import TIES, _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
 from .value_model import (PredictionSet, ValueModel, _mix64, as_prediction_set, as_weight_vector,
                                             request_hash, task_ignored_sums)
 
 # %% auto #0
-__all__ = ['DEFAULT_TIME_LIMIT', 'TuningResult', 'TuningWarning', 'GapEvaluator', 'gaps', 'gap_fractions', 'as_targets',
-           'tune_gap_targets', 'perturbed_starts', 'poisson_counts', 'BootstrapSums', 'interval_frame',
+__all__ = ['METRICS', 'METHODS', 'DEFAULT_TIME_LIMIT', 'TuningResult', 'TuningWarning', 'GapEvaluator', 'gaps', 'gap_fractions',
+           'as_targets', 'tune_gap_targets', 'perturbed_starts', 'poisson_counts', 'BootstrapSums', 'interval_frame',
            'gap_fraction_intervals', 'holdout_fractions', 'sensitivity']
 
 # %% ../nbs/02_gap.ipynb #f7c549dc
@@ -82,6 +84,9 @@ def _as_set(predictions, names: Sequence[str] | None) -> PredictionSet:
     return as_prediction_set(predictions, tasks=list(names))
 
 # %% ../nbs/02_gap.ipynb #2d1d958c
+METRICS = ("standard", "seed")  # item-indexed nDCG, or the seed scripts' position-indexed variant
+
+
 @dataclass(frozen=True, eq=False)
 class GapEvaluator:
     "Gaps $g(w)$ of many weight vectors on one prediction set: validated once, predictions kept task-major"
@@ -92,34 +97,35 @@ class GapEvaluator:
     metric: str # "standard" or "seed"
     ties: str # "average" or "index"
     tasks: list[str] # task names
-    n_jobs: int = 1 # threads over blocks of requests
+    n_threads: int = 1 # threads over blocks of requests
     block_bytes: int = 2**20 # size of one block's score array; bounds memory and keeps temporaries in cache
-
-    @classmethod
-    def from_predictions(cls,
-                         predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
-                         k: int | None = None, # nDCG cutoff; None = full list
-                         metric: str = "standard", # "standard" or "seed"
-                         *,
-                         ties: str = "average", # tie policy of the rankings
-                         n_jobs: int = 1, # threads over blocks of requests
-                         tasks: Sequence[str] | None = None, # names for an array's columns
-                        ) -> GapEvaluator:
-        "Validate once; copy the predictions task-major"
-        _check_k(k)
-        _check_ties(ties)
-        if metric not in ("standard", "seed"): raise ValueError(f"metric must be 'standard' or 'seed'; got {metric!r}")
-        if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
-            raise ValueError(f"n_jobs must be a positive integer; got {n_jobs!r}")
-        ps = _as_set(predictions, tasks)
-        N = ps.values.shape[1]
-        rw = np.asarray(ps.request_weights, dtype=float)
-        return cls(Pt=np.ascontiguousarray(np.moveaxis(ps.values, -1, 0)), mask=None if ps.mask.all() else np.asarray(ps.mask),
-                   rw=rw / rw.sum(), k=N if k is None else min(int(k), N), metric=metric, ties=ties, tasks=list(ps.tasks),
-                   n_jobs=int(n_jobs))
 
     @property
     def n_tasks(self) -> int: return self.Pt.shape[0]
+
+# %% ../nbs/02_gap.ipynb #dbb3d5c6
+@patch(cls_method=True)
+@renamed(n_jobs="n_threads")
+def from_predictions(cls: GapEvaluator,
+                     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, a table
+                     k: int | None = None, # nDCG cutoff; None = full list
+                     metric: str = "standard", # "standard" or "seed"
+                     *,
+                     ties: str = "average", # tie policy of the rankings
+                     n_threads: int = 1, # threads over blocks of requests
+                     tasks: Sequence[str] | None = None, # names for an array's columns
+                    ) -> GapEvaluator:
+    "Validate once; copy the predictions task-major"
+    _check_k(k)
+    _check_ties(ties)
+    metric, n_threads = check_choice(metric, "metric", METRICS), check_int(n_threads, "n_threads", lo=1)
+    ps = _as_set(predictions, tasks)
+    N = ps.values.shape[1]
+    rw = np.asarray(ps.request_weights, dtype=float)
+    return cls(Pt=np.ascontiguousarray(np.moveaxis(ps.values, -1, 0)),
+               mask=None if ps.mask.all() else np.asarray(ps.mask), rw=rw / rw.sum(),
+               k=N if k is None else min(int(k), N), metric=metric, ties=ties, tasks=list(ps.tasks),
+               n_threads=n_threads)
 
 # %% ../nbs/02_gap.ipynb #4f8639fd
 def _block_ndcg(
@@ -159,9 +165,11 @@ def _gaps_batch(
     chunk = max(1, ev.block_bytes // (8 * B * (T + 1) * N))
     blocks = [slice(i, i + chunk) for i in range(0, Q, chunk)]
     f = lambda r: _block_gaps(ev, r, Wb)
-    if ev.n_jobs > 1 and len(blocks) > 1:
-        with ThreadPoolExecutor(min(ev.n_jobs, len(blocks))) as ex: parts = list(ex.map(f, blocks))
-    else: parts = [f(r) for r in blocks]
+    if ev.n_threads > 1 and len(blocks) > 1:
+        with ThreadPoolExecutor(min(ev.n_threads, len(blocks))) as ex:
+            parts = list(ex.map(f, blocks))
+    else:
+        parts = [f(r) for r in blocks]
     g = np.maximum(1.0 - np.sum(parts, axis=0), 0.0)  # blocks added in order, whichever thread ran them
     g[Wb == 0] = 0.0  # ignoring a zero weight changes nothing; do not let float rounding claim otherwise
     return g
@@ -180,12 +188,11 @@ def __call__(self: GapEvaluator,
              W: np.ndarray, # (T,) one weight vector or (B, T) a batch, >= 0; any scale
             ) -> np.ndarray:
     "Gaps (T,) for one weight vector, (B, T) for a batch"
-    W = np.asarray(W, dtype=np.float64)
+    W = check_array(W, "weights", lo=0)
     one = W.ndim == 1
     W = np.atleast_2d(W)
     if W.ndim != 2 or W.shape[1] != self.n_tasks:
         raise ValueError(f"weights must have shape (T,) or (B, T) with T = {self.n_tasks}; got {W.shape}")
-    if not np.isfinite(W).all() or (W < 0).any(): raise ValueError("weights must be finite and >= 0")
     g = _gaps_batch(self, W)
     return g[0] if one else g
 
@@ -197,19 +204,20 @@ def fractions(self: GapEvaluator,
     return _fractions(self(W))
 
 # %% ../nbs/02_gap.ipynb #0f13f9bb
+@renamed(n_jobs="n_threads")
 def gaps(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
     weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # value model, dict task -> weight, or array in task order
     k: int | None = None, # nDCG cutoff; None = full list
     metric: str = "standard", # "standard" (item-indexed nDCG) or "seed" (the original scripts' position-indexed variant)
-    n_jobs: int = 1, # threads over blocks of requests
+    n_threads: int = 1, # threads over blocks of requests
     *,
     ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
 ) -> np.ndarray:
     "Per-task gap $g_t$: 1 − mean nDCG@k of the ranking that ignores task t, judged by the base scores, (T,)"
     ps = _as_set(predictions, _names(weights))
     w = as_weight_vector(weights, ps.tasks)
-    return GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_jobs=n_jobs)(w)
+    return GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_threads=n_threads)(w)
 
 # %% ../nbs/02_gap.ipynb #1b3f5120
 @patch
@@ -227,46 +235,28 @@ def per_request(self: GapEvaluator,
     return x
 
 # %% ../nbs/02_gap.ipynb #3927df5d
+@renamed(n_jobs="n_threads")
 def gap_fractions(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
     weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # value model, dict task -> weight, or array in task order
     k: int | None = None, # nDCG cutoff; None = full list
     metric: str = "standard", # "standard" or "seed"
-    n_jobs: int = 1, # threads over blocks of requests
+    n_threads: int = 1, # threads over blocks of requests
     *,
     ties: str = "average", # "average" (scikit-learn) or "index"
 ) -> np.ndarray:
     "Gap fractions $f_t = g_t / \\sum_s g_s$, (T,) summing to 1 (NaN, with a warning, when every gap is 0)"
-    g = gaps(predictions, weights, k=k, metric=metric, n_jobs=n_jobs, ties=ties)
+    g = gaps(predictions, weights, k=k, metric=metric, n_threads=n_threads, ties=ties)
     if g.sum() <= 0: warnings.warn("every gap is 0 (no task changes the ranking); fractions are undefined", RuntimeWarning, stacklevel=2)
     return _fractions(g)
 
 # %% ../nbs/02_gap.ipynb #369485a4
-def _by_task(x, tasks: list[str], what: str) -> np.ndarray:
-    "A dict task -> number, or numbers in task order, as a float array (T,)"
-    if isinstance(x, Mapping):
-        unknown = [t for t in x if t not in tasks]
-        if unknown: raise ValueError(f"{what} name unknown task(s) {unknown}; tasks are {tasks}")
-        missing = [t for t in tasks if t not in x]
-        if missing: raise ValueError(f"{what} miss task(s) {missing}; give one per task")
-        x = [x[t] for t in tasks]
-    a = np.asarray(x)
-    if a.dtype == bool or not np.issubdtype(a.dtype, np.number): raise ValueError(f"{what} must be numbers; got {x!r}")
-    if a.ndim != 1 or len(a) != len(tasks):
-        raise ValueError(f"{what} has {a.size} value(s) but there are {len(tasks)} tasks {tasks}; give one per task")
-    return a.astype(float)
-
 def as_targets(
     targets: Mapping[str, float] | Sequence[float] | np.ndarray, # {task: fraction} or fractions in task order
     tasks: list[str], # task order of the predictions
 ) -> np.ndarray:
     "Validated target fractions (T,): finite, non-negative, one per task, summing to 1 within 1e-6"
-    tau = _by_task(targets, tasks, "targets")
-    if not np.isfinite(tau).all(): raise ValueError(f"targets contain NaN or inf: {tau.tolist()}")
-    if (tau < 0).any():
-        j = int(np.argmax(tau < 0))
-        raise ValueError(f"targets must be non-negative; task {tasks[j]!r} has {tau[j]:g}")
-    if abs(tau.sum() - 1) > 1e-6: raise ValueError(f"targets must sum to 1 (within 1e-6); they sum to {tau.sum():.8g}")
+    tau = check_task_vector(targets, "targets", tasks, nonneg=True, sums_to_one=True)
     return tau / tau.sum()
 
 # %% ../nbs/02_gap.ipynb #5b053b13
@@ -279,32 +269,102 @@ class _Space:
     hi: np.ndarray # (T,) upper bounds
     anchored: bool # True: a positive pin fixes the scale (absolute units); False: weights live on the simplex
 
-    def project(self, w: np.ndarray) -> np.ndarray:
-        "Feasible weights closest in ratio: fixed tasks reset, free ones clipped (anchored) or scaled onto the bounded simplex"
-        w = np.where(self.free, np.maximum(w, 0.0), self.fixed)
-        F = self.free
-        if self.anchored:
-            w[F] = np.clip(w[F], self.lo[F], self.hi[F])
-            return w
-        x, lo, hi = w[F], self.lo[F], self.hi[F]
-        if x.sum() <= 0: x = np.ones_like(x)
-        if (lo == 0).all() and (hi >= 1).all(): w[F] = x / x.sum(); return w
-        # Scale (rather than shift) onto {lo <= x <= hi, sum x = 1}: keeps ratios, and zeros stay zero unless lo > 0.
-        x = np.where(x > 0, x, 1e-12 * x.max())
-        h = lambda c: np.clip(c * x, lo, hi).sum() - 1.0
-        c_hi = 1.0 / x.sum()
-        while h(c_hi) < 0: c_hi *= 2
-        w[F] = np.clip(brentq(h, 0.0, c_hi, xtol=1e-15, rtol=1e-14) * x, lo, hi)
-        return w
+# %% ../nbs/02_gap.ipynb #5fcc1333
+def _onto_simplex(
+    x: np.ndarray, # (F,) free weights, >= 0
+    lo: np.ndarray, # (F,) their lower bounds
+    hi: np.ndarray, # (F,) their upper bounds
+) -> np.ndarray:
+    "`x` scaled (not shifted) onto {lo <= x <= hi, sum x = 1}: keeps ratios, and zeros stay zero unless lo > 0"
+    if x.sum() <= 0: x = np.ones_like(x)
+    if (lo == 0).all() and (hi >= 1).all(): return x / x.sum()
+    x = np.where(x > 0, x, 1e-12 * x.max())
+    h = lambda c: np.clip(c * x, lo, hi).sum() - 1.0
+    c_hi = 1.0 / x.sum()
+    while h(c_hi) < 0: c_hi *= 2
+    return np.clip(brentq(h, 0.0, c_hi, xtol=1e-15, rtol=1e-14) * x, lo, hi)
 
+# %% ../nbs/02_gap.ipynb #c230acd4
+@patch
+def project(self: _Space,
+            w: np.ndarray, # (T,) weights
+           ) -> np.ndarray:
+    "Feasible weights closest in ratio: fixed tasks reset, free ones clipped (anchored) or scaled onto the simplex"
+    w = np.where(self.free, np.maximum(w, 0.0), self.fixed)
+    F = self.free
+    w[F] = (np.clip(w[F], self.lo[F], self.hi[F]) if self.anchored
+            else _onto_simplex(w[F], self.lo[F], self.hi[F]))
+    return w
+
+# %% ../nbs/02_gap.ipynb #854996f3
 def _pair(b, task: str, default_hi: float) -> tuple[float, float]:
     "One validated (lo, hi) bound; None means unbounded on that side"
     try: lo, hi = b
     except (TypeError, ValueError): raise ValueError(f"bounds for {task!r} must be a (lo, hi) pair; got {b!r}") from None
     lo, hi = 0.0 if lo is None else float(lo), default_hi if hi is None else float(hi)
-    if not (np.isfinite(lo) and 0 <= lo <= hi): raise ValueError(f"bounds for {task!r} must satisfy 0 <= lo <= hi; got {b!r}")
+    if not (np.isfinite(lo) and 0 <= lo <= hi):
+        raise ValueError(f"bounds for {task!r} must satisfy 0 <= lo <= hi; got {b!r}")
     return lo, hi
 
+# %% ../nbs/02_gap.ipynb #0abf8d21
+def _pins(
+    pinned: Mapping[str, float] | None, # {task: weight} held fixed
+    tasks: list[str], # task names
+) -> np.ndarray:
+    "Pinned weights in task order, NaN where a task is not pinned"
+    pin = np.full(len(tasks), np.nan)
+    if not pinned: return pin
+    check_type(pinned, "pinned", Mapping)
+    unknown = [t for t in pinned if t not in tasks]
+    if unknown: raise ValueError(f"pinned names unknown task(s) {unknown}; tasks are {tasks}")
+    for t, v in pinned.items():
+        pin[tasks.index(t)] = check_real(v, f"pinned weight of {t!r}", lo=0)
+    return pin
+
+# %% ../nbs/02_gap.ipynb #8054202d
+def _bound_arrays(
+    bounds, # None, one (lo, hi), (lo, hi) per task, or {task: (lo, hi)}
+    tasks: list[str], # task names
+    default_hi: float, # upper bound where none is given (1 on the simplex, inf when anchored)
+) -> tuple[np.ndarray, np.ndarray]:
+    "Lower and upper bounds `(T,)` in task order"
+    T = len(tasks)
+    lo, hi = np.zeros(T), np.full(T, default_hi)
+    if bounds is None: return lo, hi
+    if isinstance(bounds, Mapping):
+        unknown = [t for t in bounds if t not in tasks]
+        if unknown: raise ValueError(f"bounds name unknown task(s) {unknown}; tasks are {tasks}")
+        pairs = {tasks.index(t): b for t, b in bounds.items()}
+    else:
+        b = list(bounds)
+        if len(b) == 2 and all(v is None or np.isscalar(v) for v in b): b = [b] * T  # one pair for every task
+        if len(b) != T:
+            raise ValueError(f"bounds has {len(b)} entries but there are {T} tasks {tasks}; give one (lo, hi) per task")
+        pairs = dict(enumerate(b))
+    for j, bj in pairs.items():
+        lo[j], hi[j] = _pair(bj, tasks[j], hi[j])
+    return lo, hi
+
+# %% ../nbs/02_gap.ipynb #188dbc98
+def _check_reachable(
+    tasks: list[str], # task names
+    tau: np.ndarray, # validated targets
+    pin: np.ndarray, # pinned weights, NaN = not pinned
+    lo: np.ndarray, # lower bounds
+    hi: np.ndarray, # upper bounds
+) -> None:
+    "ValueError for pins outside their bounds, and for a positive target on a task whose weight must be 0"
+    is_pin = ~np.isnan(pin)
+    for j in np.flatnonzero(is_pin):
+        if not lo[j] <= pin[j] <= hi[j]:
+            raise ValueError(f"pinned weight of {tasks[j]!r} ({pin[j]:g}) is outside its bounds [{lo[j]:g}, {hi[j]:g}]")
+    for j in np.flatnonzero(tau > 0):  # weight 0 means gap 0: such a target cannot be met
+        if (is_pin[j] and pin[j] == 0) or hi[j] == 0:
+            how = "pinned to 0" if is_pin[j] else "bounded to 0 (upper bound 0)"
+            raise ValueError(f"task {tasks[j]!r} has target {tau[j]:g} but its weight is {how}; a task with weight 0 "
+                             "has gap 0, so its target cannot be met")
+
+# %% ../nbs/02_gap.ipynb #8448da7e
 def _make_space(
     tasks: list[str], # task names
     tau: np.ndarray, # validated targets
@@ -312,41 +372,17 @@ def _make_space(
     bounds, # None, one (lo, hi), (lo, hi) per task, or {task: (lo, hi)}
 ) -> _Space:
     "Validated search space"
-    T = len(tasks)
-    pin = np.full(T, np.nan)
-    if pinned:
-        if not isinstance(pinned, Mapping): raise ValueError(f"pinned must map task names to weights; got {type(pinned).__name__}")
-        unknown = [t for t in pinned if t not in tasks]
-        if unknown: raise ValueError(f"pinned names unknown task(s) {unknown}; tasks are {tasks}")
-        for t, v in pinned.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v) or v < 0:
-                raise ValueError(f"pinned weight of {t!r} must be a finite number >= 0; got {v!r}")
-            pin[tasks.index(t)] = float(v)
+    pin = _pins(pinned, tasks)
     is_pin = ~np.isnan(pin)
     anchored = bool((pin[is_pin] > 0).any())
-    lo, hi = np.zeros(T), np.full(T, np.inf if anchored else 1.0)
-    if bounds is not None:
-        if isinstance(bounds, Mapping):
-            unknown = [t for t in bounds if t not in tasks]
-            if unknown: raise ValueError(f"bounds name unknown task(s) {unknown}; tasks are {tasks}")
-            for t, b in bounds.items(): j = tasks.index(t); lo[j], hi[j] = _pair(b, t, hi[j])
-        else:
-            b = list(bounds)
-            if len(b) == 2 and all(v is None or np.isscalar(v) for v in b): b = [b] * T  # one pair for every task
-            if len(b) != T: raise ValueError(f"bounds has {len(b)} entries but there are {T} tasks {tasks}; give one (lo, hi) per task")
-            for j, bj in enumerate(b): lo[j], hi[j] = _pair(bj, tasks[j], hi[j])
-    for j in np.flatnonzero(is_pin):
-        if not lo[j] <= pin[j] <= hi[j]: raise ValueError(f"pinned weight of {tasks[j]!r} ({pin[j]:g}) is outside its bounds [{lo[j]:g}, {hi[j]:g}]")
-    for j in np.flatnonzero(tau > 0):  # weight 0 means gap 0: such a target cannot be met
-        if (is_pin[j] and pin[j] == 0) or hi[j] == 0:
-            how = "pinned to 0" if is_pin[j] else "bounded to 0 (upper bound 0)"
-            raise ValueError(f"task {tasks[j]!r} has target {tau[j]:g} but its weight is {how}; a task with weight 0 has gap 0, "
-                             "so its target cannot be met")
+    lo, hi = _bound_arrays(bounds, tasks, np.inf if anchored else 1.0)
+    _check_reachable(tasks, tau, pin, lo, hi)
     free = ~is_pin & ~((tau == 0) & (lo == 0))
     if not free.any(): raise ValueError("every task is pinned or has target 0; nothing left to tune")
-    if not anchored:
-        if lo[free].sum() > 1 + 1e-12: raise ValueError(f"bounds are infeasible: lower bounds of the tuned tasks sum to {lo[free].sum():g} > 1")
-        if hi[free].sum() < 1 - 1e-12: raise ValueError(f"bounds are infeasible: upper bounds of the tuned tasks sum to {hi[free].sum():g} < 1")
+    if not anchored and lo[free].sum() > 1 + 1e-12:
+        raise ValueError(f"bounds are infeasible: lower bounds of the tuned tasks sum to {lo[free].sum():g} > 1")
+    if not anchored and hi[free].sum() < 1 - 1e-12:
+        raise ValueError(f"bounds are infeasible: upper bounds of the tuned tasks sum to {hi[free].sum():g} < 1")
     return _Space(free=free, fixed=np.where(is_pin, np.nan_to_num(pin), 0.0), lo=lo, hi=hi, anchored=anchored)
 
 # %% ../nbs/02_gap.ipynb #f7d34f42
@@ -538,9 +574,19 @@ def _seed_rule(
     return w, max_iter, f"max_iter={max_iter} reached; returns the last iterate, as the seed did", printed
 
 # %% ../nbs/02_gap.ipynb #13128655
+METHODS = ("auto", "controller", "slsqp", "de", "seed")  # tune_gap_targets' methods
 _DEFAULT_ITERS = {"controller": 300, "slsqp": 200, "de": 300, "seed": 1000}
 DEFAULT_TIME_LIMIT = 600.0 # seconds a solve may take unless told otherwise (see "Time limits" below)
 
+
+def _check_time_limit(
+    time_limit: float | None, # seconds, > 0; None = DEFAULT_TIME_LIMIT, inf = no limit
+) -> float:
+    "The solve's wall-clock budget in seconds"
+    return check_real(DEFAULT_TIME_LIMIT if time_limit is None else time_limit, "time_limit", lo=0, lo_open=True,
+                      finite=False)
+
+# %% ../nbs/02_gap.ipynb #516fb09d
 def _start(sp: _Space, initial, tasks: list[str]) -> np.ndarray:
     "Feasible start: `initial` (pinned units when anchored), else uniform (or the pins' mean) over the tuned tasks"
     if initial is not None: w0 = as_weight_vector(initial, tasks)
@@ -550,39 +596,174 @@ def _start(sp: _Space, initial, tasks: list[str]) -> np.ndarray:
     if not (w0[sp.free] > 0).any(): w0[sp.free] = 1.0  # a multiplicative update cannot leave zero
     return sp.project(w0)
 
+# %% ../nbs/02_gap.ipynb #fbc78742
+@dataclass(frozen=True)
+class _Knobs:
+    "The solvers' own settings: tune_gap_targets' keyword options, validated"
+    eta: float = 0.3 # controller exponent
+    lr: float = 0.05 # seed heuristic learning rate
+    cap: float = 2.0 # controller: largest factor of one update
+    n_starts: int = 8 # SLSQP starts
+    eps: float | None = None # SLSQP finite-difference step; None = SciPy's default
+    ftol: float = 1e-12 # SLSQP ftol
+    fallback: str | None = "de" # SLSQP's safety net ("de" or None)
+    popsize: int = 15 # DE population per free task
+    radius: float | None = None # DE box radius in log-weights; None = 100 (method="de"), 10 (fallback)
+    de_max_iter: int | None = None # generations of the DE fallback; None = 300
+
+    def __post_init__(self):
+        for name in ("eta", "lr", "cap", "ftol"):
+            object.__setattr__(self, name, check_real(getattr(self, name), name, lo=0, lo_open=True))
+        object.__setattr__(self, "eps", check_real(self.eps, "eps", lo=0, lo_open=True, allow_none=True))
+        object.__setattr__(self, "radius", check_real(self.radius, "radius", lo=0, lo_open=True, allow_none=True))
+        object.__setattr__(self, "n_starts", check_int(self.n_starts, "n_starts", lo=1))
+        object.__setattr__(self, "popsize", check_int(self.popsize, "popsize", lo=1))
+        object.__setattr__(self, "de_max_iter", check_int(self.de_max_iter, "de_max_iter", lo=1, allow_none=True))
+        check_choice(self.fallback, "fallback", ("de",), allow_none=True)
+
+# %% ../nbs/02_gap.ipynb #4d159226
+_KNOB_NAMES = ("cap", "n_starts", "eps", "ftol", "fallback", "popsize", "radius", "de_max_iter")  # the old `options`
+
+
+def _knobs(
+    options: Mapping[str, Any] | None, # deprecated: the old catch-all of solver settings
+    **given, # the keyword options as passed
+) -> _Knobs:
+    "The validated solver settings; an `options` dict still works for one release, with a DeprecationWarning"
+    if options is None: return _Knobs(**given)
+    check_type(options, "options", Mapping)
+    unknown = sorted(set(options) - set(_KNOB_NAMES))
+    if unknown: raise TypeError(f"options has unknown key(s) {unknown}; the settings are {list(_KNOB_NAMES)}")
+    both = sorted(n for n in options if given[n] != getattr(_Knobs(), n))
+    if both: raise TypeError(f"got {both} both as keywords and in options=; give them as keywords only")
+    warnings.warn("tune_gap_targets: options= is deprecated and will be removed in the next release; pass its "
+                  f"entries as keywords ({', '.join(f'{n}=' for n in options)})", DeprecationWarning, stacklevel=4)
+    return _Knobs(**(given | dict(options)))
+
+# %% ../nbs/02_gap.ipynb #ffbee685
 def _fallback_de(
-    tr: _Tracker, sp: _Space, rng: np.random.Generator, # tracker (holds the first stage's best iterate), space, DE's stream
-    opts: Mapping[str, Any], n_iter: int, msg: str, # tune options; the first stage's iterations and message
+    tr: _Tracker, # tracker: holds the first stage's best iterate
+    sp: _Space, # search space
+    rng: np.random.Generator, # DE's stream
+    kn: _Knobs, # solver settings
+    n_iter: int, # the first stage's iterations
+    msg: str, # and its message
     first: str, # name of the first stage ("controller" or "slsqp")
-    de_kw: dict, # popsize and progress for `_de`
+    *,
+    progress: bool, # tqdm bar
 ) -> tuple[np.ndarray, int, str, str]:
-    "Differential evolution from the first stage's best iterate (box radius 10): weights, iterations, message, method label"
+    "Differential evolution from the first stage's best iterate (box radius 10): weights, iterations, message, label"
     if tr.deadline.passed(): return tr.best_w, n_iter, f"{first}: {msg}; no DE fallback ({tr.deadline.message})", first
     tr.stage, err1 = "de", tr.best_err
-    w, n_de, msg_de = _de(tr, sp, tr.best_w, opts.get("de_max_iter", _DEFAULT_ITERS["de"]), rng,
-                          radius=opts.get("radius", 10.0), it0=n_iter, **de_kw)
+    w, n_de, msg_de = _de(tr, sp, tr.best_w, kn.de_max_iter or _DEFAULT_ITERS["de"], rng,
+                          radius=10.0 if kn.radius is None else kn.radius, it0=n_iter, popsize=kn.popsize,
+                          progress=progress)
     return w, n_iter + n_de, f"{first}: {msg} (best {err1:.3g}); then {msg_de}", f"{first}→de"
 
+# %% ../nbs/02_gap.ipynb #82b57138
+def _run_method(
+    method: str, # one of METHODS
+    tr: _Tracker, # evaluates and keeps the best iterate
+    sp: _Space, # search space
+    w0: np.ndarray, # feasible start
+    rng: np.random.Generator, # the solve's stream (SLSQP restarts, DE)
+    kn: _Knobs, # solver settings
+    *,
+    max_iter: int | None, # iterations; None = per method
+    progress: bool, # tqdm bars
+) -> tuple[np.ndarray | None, int, str, str, dict]:
+    "Run one method (with its DE safety net): weights, iterations, message, the method label, extra info"
+    if method in ("auto", "controller"):
+        tr.stage = "controller"
+        w, n, msg = _controller(tr, sp, w0, max_iter or _DEFAULT_ITERS["controller"], eta=kn.eta, cap=kn.cap,
+                                progress=progress)
+        if method == "auto" and tr.best_err > tr.tol: return *_fallback_de(tr, sp, rng, kn, n, msg, "controller",
+                                                                        progress=progress), {}
+        return w, n, msg, "controller", {}
+    if method == "slsqp":
+        tr.stage = "slsqp"
+        w, n, msg = _slsqp(tr, sp, w0, max_iter or _DEFAULT_ITERS["slsqp"], rng, n_starts=kn.n_starts, eps=kn.eps,
+                           ftol=kn.ftol, progress=progress)
+        if tr.best_err > tr.tol and kn.fallback == "de": return *_fallback_de(tr, sp, rng, kn, n, msg, "slsqp",
+                                                                           progress=progress), {}
+        return w, n, msg, "slsqp", {}
+    tr.stage = method
+    if method == "de":
+        w, n, msg = _de(tr, sp, w0, max_iter or _DEFAULT_ITERS["de"], rng, radius=kn.radius or 100.0,
+                        popsize=kn.popsize, progress=progress)
+        return w, n, msg, "de", {}
+    w, n, msg, printed = _seed_rule(tr, sp, w0, max_iter or _DEFAULT_ITERS["seed"], lr=kn.lr, progress=progress)
+    return w, n, msg, "seed", {"printed_fractions": printed}
+
+# %% ../nbs/02_gap.ipynb #cd4bab34
+def _check_moves(
+    ps: PredictionSet, # the predictions
+    tau: np.ndarray, # validated targets
+) -> None:
+    "ValueError for a positive target on a task whose predictions are constant within every request"
+    tasks = list(ps.tasks)
+    for t in ps.constant_tasks():
+        if tau[tasks.index(t)] > 0:
+            raise ValueError(f"task {t!r} has target {tau[tasks.index(t)]:g} but its predictions are constant within "
+                             "every request, so it changes no ranking (its gap is 0 at any weights); give it target 0 "
+                             "or leave it out")
+
+# %% ../nbs/02_gap.ipynb #5c897d63
+def _gap_result(
+    tr: _Tracker, # the solve's tracker (history, evaluations)
+    sp: _Space, # search space (its scale convention)
+    w: np.ndarray, # the weights the method returned
+    weights: np.ndarray, # the same on the simplex
+    initial, # the caller's start (its total scales `scaled_weights`)
+    method: str, # the method label
+    n_iter: int, # iterations
+    msg: str, # the method's message
+    info: dict, # extra info
+    t0: float, # start time
+) -> TuningResult:
+    "Fractions and error at exactly the returned weights, packaged (with the scale the caller's units imply)"
+    f, err = tr(weights)  # a cache hit when they are the best seen
+    if tr.deadline.hit and tr.deadline.message not in msg: msg += f"; {tr.deadline.message}"
+    tasks, scaled = tr.ev.tasks, None
+    if sp.anchored: scaled = dict(zip(tasks, w.tolist()))
+    elif isinstance(initial, (ValueModel, Mapping)):
+        scaled = dict(zip(tasks, (weights * as_weight_vector(initial, tasks).sum()).tolist()))
+    info = info | dict(time_limit=tr.deadline.seconds, time_limit_hit=tr.deadline.hit)
+    return TuningResult(weights=weights, tasks=list(tasks), method=method, converged=bool(err <= tr.tol), fractions=f,
+                        targets=tr.tau, max_error=err, tol=tr.tol, n_evals=tr.n_evals, n_iter=n_iter,
+                        seconds=time.perf_counter() - t0, history=tr.history(), message=msg, scaled_weights=scaled,
+                        info=info)
+
+# %% ../nbs/02_gap.ipynb #f7ba6d05
+@renamed(n_jobs="n_threads")
 def tune_gap_targets(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
-    targets: Mapping[str, float] | Sequence[float] | np.ndarray, # target fractions: {task: fraction} or task order; >= 0, sum 1
+    targets: Mapping[str, float] | Sequence[float] | np.ndarray, # {task: fraction} or task order; >= 0, sum 1
     k: int | None = None, # nDCG cutoff; None = full list
-    method: str = "auto", # "auto" (controller, then DE from its best if it misses tol), "controller", "slsqp" (multi-start, then DE), "de", "seed"
-    tol: float | None = None, # success means max_t |f_t - tau_t| <= tol; None = 1e-3 (1e-5 for "seed", as the original)
-    max_iter: int | None = None, # controller/seed iterations, SLSQP iterations per start, or DE generations; None = per method
-    seed: int | np.random.Generator | None = 0, # seeds SLSQP restarts and DE
-    bounds: Mapping[str, tuple] | Sequence | None = None, # (lo, hi) for all, per task, or {task: (lo, hi)}; on the simplex weights
-    pinned: Mapping[str, float] | None = None, # {task: weight} held fixed, in the units of `initial`; fixes the answer's scale
-    initial: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray | None = None, # start; a model/dict also sets `scaled_weights`' scale
+    method: str = "auto", # "auto" (controller, then DE if it misses tol), "controller", "slsqp", "de", "seed"
+    tol: float | None = None, # success: max_t |f_t - tau_t| <= tol; None = 1e-3 (1e-5 for "seed", as the original)
+    *,
+    max_iter: int | None = None, # controller/seed iterations, SLSQP iterations per start, DE generations; None = per method
+    seed: int | np.random.Generator = 0, # seeds SLSQP restarts and DE: an int >= 0 or a Generator
+    bounds: Mapping[str, tuple] | Sequence | None = None, # (lo, hi) for all, per task, or {task: (lo, hi)}
+    pinned: Mapping[str, float] | None = None, # {task: weight} held fixed, in the units of `initial`; fixes the scale
+    initial: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray | None = None, # start (and the scale)
     metric: str | None = None, # "standard" or "seed"; None = "seed" for method="seed", else "standard"
     eta: float = 0.3, # controller exponent
     lr: float = 0.05, # seed heuristic learning rate
-    options: Mapping[str, Any] | None = None, # extras: cap (controller); n_starts, eps, ftol, fallback ("de" or None) (slsqp); popsize, radius, de_max_iter (de)
-    n_jobs: int = 1, # threads over blocks of requests in each evaluation
+    cap: float = 2.0, # controller: largest factor of one update
+    n_starts: int = 8, # SLSQP starts
+    eps: float | None = None, # SLSQP finite-difference step; None = SciPy's default
+    ftol: float = 1e-12, # SLSQP ftol
+    fallback: str | None = "de", # SLSQP's safety net: "de" (from its best iterate) or None
+    popsize: int = 15, # DE population per free task
+    radius: float | None = None, # DE box radius in log-weights; None = 100 (method="de"), 10 (the fallback)
+    de_max_iter: int | None = None, # generations of the DE fallback; None = 300
+    options: Mapping[str, Any] | None = None, # deprecated (one release): the settings above as a dict
+    n_threads: int = 1, # threads over blocks of requests in each evaluation
     progress: bool | None = None, # tqdm bars; None = only for large inputs (>= 2e6 predictions)
-    *,
     ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
-    time_limit: float | None = None, # wall-clock seconds for the whole solve, every stage; None = DEFAULT_TIME_LIMIT, inf = none
+    time_limit: float | None = None, # wall-clock seconds for the whole solve; None = DEFAULT_TIME_LIMIT, inf = none
 ) -> TuningResult:
     """Weights whose nDCG-gap fractions hit `targets`; fractions and error are reported at the returned weights.
 
@@ -596,67 +777,30 @@ def tune_gap_targets(
     message saying the limit was hit. Goals that cannot be met for a visible reason (a positive target on a task
     whose weight is pinned or bounded to 0, or whose predictions are constant within every request) raise a
     ValueError naming the task before any search."""
-    t0 = time.perf_counter()
-    methods = ("auto", "controller", "slsqp", "de", "seed")
-    if method not in methods: raise ValueError(f"method must be one of {methods}; got {method!r}")
+    t0, method = time.perf_counter(), check_choice(method, "method", METHODS)
     metric = metric or ("seed" if method == "seed" else "standard")
-    tol = (1e-5 if method == "seed" else 1e-3) if tol is None else tol
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) or not (np.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0; got {tol!r}")
-    if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1):
-        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
-    limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
-    if isinstance(limit, bool) or not isinstance(limit, (int, float, np.integer, np.floating)) or not limit > 0:
-        raise ValueError(f"time_limit must be a number of seconds > 0 (None = {DEFAULT_TIME_LIMIT:g}, inf = no limit); got {time_limit!r}")
-    deadline = _Deadline(limit)  # from here: validation and set-up count against the limit too
-    opts = dict(options or {})
-    if opts.get("fallback", "de") not in ("de", None): raise ValueError(f"options['fallback'] must be 'de' or None; got {opts['fallback']!r}")
+    tol = check_real((1e-5 if method == "seed" else 1e-3) if tol is None else tol, "tol", lo=0)
+    max_iter = check_int(max_iter, "max_iter", lo=1, allow_none=True)
+    deadline = _Deadline(_check_time_limit(time_limit))  # from here: validation and set-up count against the limit
+    kn = _knobs(options, eta=eta, lr=lr, cap=cap, n_starts=n_starts, eps=eps, ftol=ftol, fallback=fallback,
+                popsize=popsize, radius=radius, de_max_iter=de_max_iter)
     ps = _as_set(predictions, _names(targets) or _names(initial))
-    tasks = list(ps.tasks)
-    tau = as_targets(targets, tasks)
-    sp = _make_space(tasks, tau, pinned, bounds)
-    for t in ps.constant_tasks():
-        if tau[tasks.index(t)] > 0:
-            raise ValueError(f"task {t!r} has target {tau[tasks.index(t)]:g} but its predictions are constant within every request, "
-                             "so it changes no ranking (its gap is 0 at any weights); give it target 0 or leave it out")
-    ev = GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_jobs=n_jobs)
-    w0 = _start(sp, initial, tasks)
-    rng = np.random.default_rng(seed)
-    progress = ps.values.size >= 2e6 if progress is None else bool(progress)
-    tr, info = _Tracker(ev, tau, tol, deadline), {}
-    de_kw = dict(popsize=opts.get("popsize", 15), progress=progress)
+    tau = as_targets(targets, list(ps.tasks))
+    sp = _make_space(list(ps.tasks), tau, pinned, bounds)
+    _check_moves(ps, tau)
+    ev = GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_threads=n_threads)
+    w0, rng = _start(sp, initial, list(ps.tasks)), as_generator(seed)
+    progress = ps.values.size >= 2e6 if progress is None else check_bool(progress, "progress")
+    tr = _Tracker(ev, tau, tol, deadline)
     with _blas1():
-        if method in ("auto", "controller"):
-            tr.stage = "controller"
-            w, n_iter, msg = _controller(tr, sp, w0, max_iter or _DEFAULT_ITERS[method if method != "auto" else "controller"],
-                                         eta=eta, cap=opts.get("cap", 2.0), progress=progress)
-            if method == "auto" and tr.best_err > tol: w, n_iter, msg, method = _fallback_de(tr, sp, rng, opts, n_iter, msg, "controller", de_kw)
-            elif method == "auto": method = "controller"
-        elif method == "slsqp":
-            tr.stage = "slsqp"
-            w, n_iter, msg = _slsqp(tr, sp, w0, max_iter or _DEFAULT_ITERS["slsqp"], rng, n_starts=opts.get("n_starts", 8),
-                                    eps=opts.get("eps"), ftol=opts.get("ftol", 1e-12), progress=progress)
-            if tr.best_err > tol and opts.get("fallback", "de") == "de": w, n_iter, msg, method = _fallback_de(tr, sp, rng, opts, n_iter, msg, "slsqp", de_kw)
-        elif method == "de":
-            tr.stage = "de"
-            w, n_iter, msg = _de(tr, sp, w0, max_iter or _DEFAULT_ITERS["de"], rng, radius=opts.get("radius", 100.0), **de_kw)
-        else:
-            tr.stage = "seed"
-            w, n_iter, msg, info["printed_fractions"] = _seed_rule(tr, sp, w0, max_iter or _DEFAULT_ITERS["seed"], lr=lr, progress=progress)
-        if w is None: w = w0  # the deadline passed before the first evaluation
+        w, n_iter, msg, method, info = _run_method(method, tr, sp, w0, rng, kn, max_iter=max_iter, progress=progress)
+        w = w0 if w is None else w  # the deadline passed before the first evaluation
         weights = w if abs(w.sum() - 1.0) <= 1e-12 else w / w.sum()  # on the simplex already: keep the evaluated bits
-        f, err = tr(weights)  # the truth: fractions at exactly the weights returned (a cache hit when they are the best seen)
-    info.update(time_limit=float(limit), time_limit_hit=tr.deadline.hit)
-    if tr.deadline.hit and tr.deadline.message not in msg: msg += f"; {tr.deadline.message}"
-    ok = bool(err <= tol)
-    if not ok:
-        warnings.warn(f"tune_gap_targets({method}): max error {err:.3g} > tol {tol:g} at the returned weights; {msg}", TuningWarning, stacklevel=2)
-    scaled = None
-    if sp.anchored: scaled = dict(zip(tasks, w.tolist()))
-    elif isinstance(initial, (ValueModel, Mapping)): scaled = dict(zip(tasks, (weights * as_weight_vector(initial, tasks).sum()).tolist()))
-    return TuningResult(weights=weights, tasks=tasks, method=method, converged=ok, fractions=f, targets=tau, max_error=err, tol=tol,
-                        n_evals=tr.n_evals, n_iter=n_iter, seconds=time.perf_counter() - t0, history=tr.history(), message=msg,
-                        scaled_weights=scaled, info=info)
+        res = _gap_result(tr, sp, w, weights, initial, method, n_iter, msg, info, t0)
+    if not res.converged:
+        warnings.warn(f"tune_gap_targets({method}): max error {res.max_error:.3g} > tol {tol:g} at the returned "
+                      f"weights; {res.message}", TuningWarning, stacklevel=3)  # 3: past the renamed shim
+    return res
 
 # %% ../nbs/02_gap.ipynb #c0a1d002
 def perturbed_starts(
@@ -833,6 +977,7 @@ def holdout_fractions(
     return df
 
 # %% ../nbs/02_gap.ipynb #48f883eb
+@renamed(n_jobs="n_threads")
 def sensitivity(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
     weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # the value model to perturb
@@ -841,7 +986,7 @@ def sensitivity(
     k: int | None = None, # nDCG cutoff; None = full list
     what: str = "fractions", # "fractions" or "gaps"
     metric: str = "standard", # "standard" or "seed"
-    n_jobs: int = 1, # threads over blocks of requests
+    n_threads: int = 1, # threads over blocks of requests
     *,
     ties: str = "average", # "average" (scikit-learn) or "index"
 ) -> pd.DataFrame:
@@ -855,7 +1000,7 @@ def sensitivity(
         raise ValueError("factors must be a non-empty 1-D array of finite numbers > 0")
     j = ps.tasks.index(task)
     Wb = np.repeat(w[None], len(fac), axis=0); Wb[:, j] *= fac
-    g = GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_jobs=n_jobs)(Wb)  # every factor in one batched evaluation
+    g = GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_threads=n_threads)(Wb)  # every factor in one batched evaluation
     v = _fractions(g) if what == "fractions" else g
     T = len(ps.tasks)
     df = pd.DataFrame({"factor": np.repeat(fac, T), "weight": np.repeat(Wb[:, j], T), "task": np.tile(ps.tasks, len(fac)), "value": v.ravel()})
