@@ -56,7 +56,7 @@ def test_gap_round_trip(files):
     (["gap", "--predictions", "preds.csv", "--value-model", "vm.json", "--targets", "task_0", "--out", "x.json"],
      "expected task=value"),
     (["regret", "--predictions", "preds.csv", "--value-model", "vm.json", "--out", "x.json",
-      "--importances", "task_0=0.5,task_1=0.5,task_2=0,task_3=0,task_4=0,p_nope=0"], "unknown tasks ['p_nope']"),
+      "--importances", "task_0=0.5,task_1=0.5,task_2=0,task_3=0,task_4=0,p_nope=0"], "unknown task(s) ['p_nope']"),
 ])
 def test_errors_one_line(files, args, needle):
     tmp, _ = files

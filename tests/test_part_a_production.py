@@ -140,7 +140,7 @@ def test_regret_solves_stop_at_their_time_limit(big):
     # DE (with and without its polish) at tol 0 cannot stop before the limit; the default pattern search finishes this
     # set in ~1 s, so it gets a limit well inside its run (measured 0.2 s: 4 of its ~21 polls)
     for method, polish, limit in (("de", "powell", 1.0), ("de", None, 1.0), ("pattern", None, 0.2)):
-        r = quiet(minimize_regret, big, np.full(5, 0.2), k=20, method=method, tol=0.0, maxiter=100_000, polish=polish,
+        r = quiet(minimize_regret, big, np.full(5, 0.2), k=20, method=method, tol=0.0, max_iter=100_000, polish=polish,
                   time_limit=limit)
         assert r.seconds <= limit + 5 * t_batch + 0.5, (method, r.seconds, t_batch)  # measured 0.036-0.063 s over
         assert r.info["time_limit_hit"] and not r.converged and "time limit" in r.message, (method, r.message)
@@ -201,7 +201,7 @@ print("regrets", h(*[regrets(p, w, k=k) for p in (seed, quant) for w in W for k 
 print("starts", h(perturbed_starts(np.full(5, 0.2), 4, seed=3)))
 r = tune_gap_targets(quant, TAU, k=10, method="controller", max_iter=40); print("controller", h(r.weights, r.fractions))
 r = tune_gap_targets(seed, TAU, method="de", max_iter=15); print("de", h(r.weights))
-r = minimize_regret(seed, TAU, seed=0, maxiter=20); print("regret", h(r.weights, r.regrets))
+r = minimize_regret(seed, TAU, seed=0, max_iter=20); print("regret", h(r.weights, r.regrets))
 """
 
 VARIANTS = {  # "another CPU", emulated on this one: BLAS kernels and threads, numpy's SIMD level, glibc without FMA

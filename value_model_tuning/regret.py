@@ -16,17 +16,21 @@ import numpy as np
 import pandas as pd
 from fastcore.basics import patch
 from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 from scipy.optimize import differential_evolution, minimize
 from tqdm.auto import tqdm
 
-from .gap import (DEFAULT_TIME_LIMIT, BootstrapSums, TuningResult, TuningWarning, _bonferroni_z,
-                                    _check_level, _check_n_boot, _Deadline, _libm, _OutOfTime, interval_frame)
+from .checks import (check_bool, check_choice, check_int, check_n_jobs, check_real, check_seed,
+                                       check_task_vector, check_type, renamed)
+from .gap import (DEFAULT_TIME_LIMIT, METRICS, BootstrapSums, TuningResult, TuningWarning,
+                                    _bonferroni_z, _check_level, _check_n_boot, _check_time_limit, _Deadline, _libm,
+                                    _OutOfTime, interval_frame)
 from .ndcg import _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
 from .value_model import PredictionSet, as_prediction_set, as_weight_vector, task_sum
 
 # %% auto #0
-__all__ = ['RegretEvaluator', 'regrets', 'as_importances', 'guardrail_bounds', 'seed_regret_rule', 'minimize_regret',
-           'regret_intervals', 'holdout_regrets', 'simplex_points', 'non_dominated', 'pareto_front',
+__all__ = ['REGRET_METHODS', 'RegretEvaluator', 'regrets', 'as_importances', 'guardrail_bounds', 'seed_regret_rule',
+           'minimize_regret', 'regret_intervals', 'holdout_regrets', 'simplex_points', 'non_dominated', 'pareto_front',
            'regret_sensitivity']
 
 # %% ../nbs/03_regret.ipynb #1883df06
@@ -64,8 +68,7 @@ class RegretEvaluator:
         "Validate the predictions once and precompute each task's ideal DCG (and ideal order, for the seed metric)"
         _check_k(k)
         _check_ties(ties)
-        if metric not in ("standard", "seed"):
-            raise ValueError(f"metric must be 'standard' or 'seed'; got {metric!r}")
+        metric = check_choice(metric, "metric", METRICS)
         ps = as_prediction_set(predictions, tasks)
         mask = np.asarray(ps.mask, dtype=bool) if ps.mask is not None else None
         vals = np.ascontiguousarray(ps.values, dtype=np.float64)  # a set may hold a strided view: copy once, not per block
@@ -162,21 +165,7 @@ def as_importances(
     name: str = "importances", # what to call them in error messages
 ) -> np.ndarray:
     "Validated importances $\\alpha$ in task order: finite, >= 0, one per task, summing to 1"
-    if isinstance(importances, dict):
-        unknown = [t for t in importances if t not in tasks]
-        if unknown: raise ValueError(f"{name}: unknown tasks {unknown} (have {list(tasks)})")
-        missing = [t for t in tasks if t not in importances]
-        if missing: raise ValueError(f"{name}: missing tasks {missing}; give one value per task (0 is allowed)")
-        importances = [importances[t] for t in tasks]
-    a = np.asarray(importances, dtype=np.float64)
-    if a.ndim != 1 or a.shape[0] != len(tasks):
-        raise ValueError(f"{name}: need {len(tasks)} values (tasks {list(tasks)}); got shape {a.shape}")
-    if not np.isfinite(a).all(): raise ValueError(f"{name} contain NaN or inf")
-    if (a < 0).any():
-        bad = {tasks[i]: float(a[i]) for i in np.flatnonzero(a < 0)}
-        raise ValueError(f"{name} must be >= 0; negative for {bad}")
-    if abs(a.sum() - 1.0) > 1e-6: raise ValueError(f"{name} must sum to 1; they sum to {a.sum():.6g}")
-    return a
+    return check_task_vector(importances, name, tasks, nonneg=True, sums_to_one=True)
 
 # %% ../nbs/03_regret.ipynb #5c779f09
 def guardrail_bounds(
@@ -187,9 +176,7 @@ def guardrail_bounds(
     b = np.full(len(tasks), np.inf)
     for t, v in (guardrails or {}).items():
         if t not in tasks: raise ValueError(f"guardrail on unknown task {t!r} (have {list(tasks)})")
-        v = float(v)
-        if not 0.0 <= v <= 1.0: raise ValueError(f"guardrail bound for {t!r} must be in [0, 1]; got {v}")
-        b[tasks.index(t)] = v
+        b[tasks.index(t)] = check_real(v, f"guardrail bound for {t!r}", lo=0, hi=1)
     return b
 
 # %% ../nbs/03_regret.ipynb #e8f24bb8
@@ -208,6 +195,7 @@ def seed_regret_rule(
     predictions, # PredictionSet, or array (N, T) / (Q, N, T)
     importances, # $\alpha$: dict task -> importance, or sequence in task order (>= 0, sums to 1)
     k: int | None = None, # nDCG cutoff; None = full list
+    *,
     lr: float = 0.03, # the seed script's learning rate
     max_iter: int = 3000, # iterations (the seed script ran 3000; it has no stopping rule)
     metric: str = "seed", # "seed" reproduces the published numbers; "standard" is the item-indexed nDCG
@@ -215,13 +203,13 @@ def seed_regret_rule(
     tol: float = 1e-9, # `converged` = the last update moved no weight by more than this (a fixed point)
     record_every: int | None = None, # history stride; None = about 300 rows
     tasks: list[str] | None = None, # task names for a bare array
-    *,
     ties: str = "average", # tie policy of the rankings
     time_limit: float = math.inf, # wall-clock seconds; the rule stops early (not a fixed point) when they run out
 ) -> TuningResult:
-    "The seed scripts' multiplicative regret rule $w_t \\leftarrow w_t(1 + \\mathrm{lr}\\,\\alpha_t\\rho_t)$, run as published"
+    "The seed scripts' multiplicative regret rule $w_t \\leftarrow w_t(1 + \\mathrm{lr}\\,\\alpha_t\\rho_t)$, as published"
     t0 = time.perf_counter()
-    deadline = _Deadline(time_limit)
+    lr, max_iter = check_real(lr, "lr", lo=0), check_int(max_iter, "max_iter", lo=1)
+    deadline = _Deadline(check_real(time_limit, "time_limit", lo=0, lo_open=True, finite=False))
     ev = RegretEvaluator.from_predictions(predictions, k=k, metric=metric, tasks=tasks, ties=ties)
     a = as_importances(importances, ev.tasks)
     T = ev.n_tasks
@@ -266,12 +254,16 @@ def _penalized(R: np.ndarray, a: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return np.where(viol > 0, 2.0 + viol, np.einsum("st,t->s", R, a))
 
 # %% ../nbs/03_regret.ipynb #37ac547b
-def _check_method_args(method: str, maxiter: int, popsize: int, log_range: float, polish) -> None:
-    if method not in ("pattern", "de", "seed"): raise ValueError(f"method must be 'pattern', 'de' or 'seed'; got {method!r}")
-    if int(maxiter) < 1: raise ValueError(f"maxiter must be >= 1; got {maxiter}")
-    if int(popsize) < 1: raise ValueError(f"popsize must be >= 1; got {popsize}")
-    if not log_range > 0: raise ValueError(f"log_range must be > 0; got {log_range}")
-    if polish not in (None, "powell"): raise ValueError(f"polish must be 'powell' or None; got {polish!r}")
+REGRET_METHODS = ("pattern", "de", "seed")  # minimize_regret's methods
+
+
+def _check_method_args(method: str, max_iter: int | None, popsize: int, log_range: float, polish) -> None:
+    "ValueError / TypeError for a bad method, iteration count, population, box or polish"
+    check_choice(method, "method", REGRET_METHODS)
+    check_int(max_iter, "max_iter", lo=1, allow_none=True)
+    check_int(popsize, "popsize", lo=1)
+    check_real(log_range, "log_range", lo=0, lo_open=True)
+    check_choice(polish, "polish", ("powell",), allow_none=True)
 
 # %% ../nbs/03_regret.ipynb #5043495d
 def _task_scale(ev: RegretEvaluator) -> np.ndarray:
@@ -318,7 +310,7 @@ class _BestSeen:
 
 # %% ../nbs/03_regret.ipynb #e0f61357
 def _de_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.ndarray | None, *, seed: int,
-               maxiter: int, popsize: int, tol: float, polish: str | None, anchors: bool, L: float,
+               max_iter: int, popsize: int, tol: float, polish: str | None, anchors: bool, L: float,
                progress: bool, deadline: _Deadline) -> dict:
     "Seeded DE over log-weights (whole generations batched), then optional Powell polish; returns the best seen"
     scale, best, hist = _task_scale(ev), _BestSeen(), []
@@ -336,11 +328,11 @@ def _de_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.nd
     if A is not None: best.update(A, _penalized(ev(A), a, bounds))  # exact anchors, not their log images
     rng = np.random.default_rng(seed)
     init = _initial_population(max(5, popsize * ev.n_tasks), L, rng, A, scale)
-    with tqdm(total=maxiter, desc="DE generations", disable=not progress, leave=False) as bar:
+    with tqdm(total=max_iter, desc="DE generations", disable=not progress, leave=False) as bar:
         def cb(intermediate_result):
             hist.append((len(hist) + 1, best.f)); bar.update(1)
             return deadline.hit
-        de = differential_evolution(lambda XT: f(np.atleast_2d(XT.T)), [(-L, L)] * ev.n_tasks, maxiter=maxiter,
+        de = differential_evolution(lambda XT: f(np.atleast_2d(XT.T)), [(-L, L)] * ev.n_tasks, maxiter=max_iter,
                                     tol=tol, init=init, rng=rng, polish=False, vectorized=True,
                                     updating="deferred", callback=cb)
     out = dict(label="de", msg=f"DE: {de.message}", n_iter=de.nit, success=bool(de.success) and not deadline.hit, de_nit=de.nit)
@@ -360,16 +352,31 @@ def _de_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.nd
     return out | dict(w=best.w, n_evals=best.n, history=pd.DataFrame(hist, columns=["iteration", "objective"]))
 
 # %% ../nbs/03_regret.ipynb #08b60983
+def _check_importance_moves(
+    ps: PredictionSet, # the predictions
+    a: np.ndarray, # validated importances
+) -> None:
+    "ValueError for a positive importance on a task whose predictions are constant within every request"
+    tasks = list(ps.tasks)
+    for t in ps.constant_tasks():
+        if a[tasks.index(t)] > 0:
+            raise ValueError(f"task {t!r} has importance {a[tasks.index(t)]:g} but its predictions are constant within "
+                             "every request, so it changes no ranking and its regret is 0 at any weights; give it "
+                             "importance 0 or leave it out")
+
+# %% ../nbs/03_regret.ipynb #2afe6348
+@renamed(maxiter="max_iter")
 def minimize_regret(
     predictions, # PredictionSet, or array (N, T) / (Q, N, T)
     importances, # $\alpha$: dict task -> importance, or sequence in task order (>= 0, sums to 1)
     k: int | None = None, # nDCG cutoff; None = full list
-    method: str = "pattern", # "pattern" (compass search from good starts), "de" (differential evolution + Powell polish) or "seed" (the seed rule)
+    *,
+    method: str = "pattern", # "pattern" (compass search from good starts), "de" (DE + Powell polish), "seed"
     guardrails: dict | None = None, # task -> max regret at the answer, each in [0, 1]
     metric: str = "standard", # "standard" item-indexed nDCG, or "seed" (reproduction only)
     initial=None, # ValueModel, dict or array: an anchor (and the seed rule's start); its total scales `scaled_weights`
     seed: int = 0, # seeds the Generator behind DE and its initial population (the pattern search draws nothing)
-    maxiter: int = 1000, # DE generations, or pattern polls, at most (both usually stop far earlier)
+    max_iter: int | None = None, # DE generations, pattern polls, or seed-rule iterations; None = 1000 (seed: 3000)
     popsize: int = 15, # DE population = popsize * T
     tol: float = 1e-4, # DE stops when the population's objective spread <= tol * |mean|
     polish: str | None = "powell", # derivative-free refinement of DE's best point, or None
@@ -377,10 +384,9 @@ def minimize_regret(
     log_range: float = 7.0, # L: log-weights searched in [-L, L] around the scale-balanced point
     tasks: list[str] | None = None, # task names for a bare array
     progress: bool = False, # tqdm bar over DE generations or pattern polls
-    *,
     ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
-    time_limit: float | None = None, # wall-clock seconds for the whole solve (DE and polish); None = DEFAULT_TIME_LIMIT, inf = none
-    **seed_kw, # lr, max_iter, ... passed to `seed_regret_rule` when method="seed"
+    time_limit: float | None = None, # wall-clock seconds for the whole solve; None = DEFAULT_TIME_LIMIT, inf = none
+    **seed_kw, # lr, record_every, ... passed to `seed_regret_rule` when method="seed"
 ) -> TuningResult:
     """Weights on the simplex minimizing $\\sum_t \\alpha_t \\rho_t(w)$ subject to guardrails $\\rho_g \\le b_g$
 
@@ -388,32 +394,24 @@ def minimize_regret(
     and a message saying so. A positive importance on a task whose predictions are constant within every request
     (its regret is 0 at any weights, and it moves no ranking) raises a ValueError naming the task."""
     t0 = time.perf_counter()
-    _check_method_args(method, maxiter, popsize, log_range, polish)
-    limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
-    if isinstance(limit, bool) or not isinstance(limit, (int, float, np.integer, np.floating)) or not limit > 0:
-        raise ValueError(f"time_limit must be a number of seconds > 0 (None = {DEFAULT_TIME_LIMIT:g}, inf = no limit); got {time_limit!r}")
-    deadline = _Deadline(limit)  # set-up counts against the limit too
+    _check_method_args(method, max_iter, popsize, log_range, polish)
+    progress, anchors = check_bool(progress, "progress"), check_bool(anchors, "anchors")
+    deadline = _Deadline(_check_time_limit(time_limit))  # set-up counts against the limit too
     ps = as_prediction_set(predictions, tasks)
     ev = RegretEvaluator.from_predictions(ps, k=k, metric=metric, ties=ties)
     a = as_importances(importances, ev.tasks)
-    for t in ps.constant_tasks():
-        if a[ev.tasks.index(t)] > 0:
-            raise ValueError(f"task {t!r} has importance {a[ev.tasks.index(t)]:g} but its predictions are constant within every request, "
-                             "so it changes no ranking and its regret is 0 at any weights; give it importance 0 or leave it out")
+    _check_importance_moves(ps, a)
     bounds = guardrail_bounds(guardrails, ev.tasks)
     if method == "seed":
-        res = seed_regret_rule(ps, a, k=k, metric=metric, initial=initial, ties=ties,
+        res = seed_regret_rule(ps, a, k=k, metric=metric, initial=initial, ties=ties, max_iter=max_iter or 3000,
                                time_limit=max(deadline.end - time.perf_counter(), 1e-9), **seed_kw)
         return _finish(ev, a, bounds, res.weights, "seed", res.converged, res.n_evals, res.n_iter, t0,
                        res.history, res.message, initial, {})
     w0 = None if initial is None else as_weight_vector(initial, ev.tasks)
-    if method == "pattern":
-        r = _pattern_search(ev, a, bounds, w0, maxiter=int(maxiter), anchors=anchors, L=float(log_range), progress=progress,
-                            deadline=deadline)
-    else:
-        r = _de_search(ev, a, bounds, w0, seed=seed, maxiter=int(maxiter), popsize=int(popsize), tol=tol,
-                       polish=polish, anchors=anchors, L=float(log_range), progress=progress, deadline=deadline)
-    info = {"search_success": r["success"], "time_limit": float(limit), "time_limit_hit": deadline.hit}
+    search = dict(max_iter=max_iter or 1000, anchors=anchors, L=float(log_range), progress=progress, deadline=deadline)
+    if method == "pattern": r = _pattern_search(ev, a, bounds, w0, **search)
+    else: r = _de_search(ev, a, bounds, w0, seed=check_seed(seed), popsize=int(popsize), tol=tol, polish=polish, **search)
+    info = {"search_success": r["success"], "time_limit": deadline.seconds, "time_limit_hit": deadline.hit}
     if method == "de": info |= {"de_success": r["success"], "de_nit": r["de_nit"]}
     return _finish(ev, a, bounds, r["w"], r["label"], r["success"], r["n_evals"], r["n_iter"], t0, r["history"],
                    r["msg"], initial, info)
@@ -433,7 +431,8 @@ def _finish(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w: np.ndarra
         warnings.warn(f"minimize_regret: guardrails not met at the best point found: {bad}", TuningWarning, stacklevel=3)
     elif not solver_ok and method != "seed":
         warnings.warn(f"minimize_regret: {method} stopped before its convergence test passed "
-                      f"(best weighted regret {_weighted(a, r):.6g}); " + ("raise time_limit" if "time limit" in msg else "raise maxiter"),
+                      f"(best weighted regret {_weighted(a, r):.6g}); "
+                      + ("raise time_limit" if "time limit" in msg else "raise max_iter"),
                       TuningWarning, stacklevel=3)
     guards = {ev.tasks[i]: float(bounds[i]) for i in np.flatnonzero(np.isfinite(bounds))}
     return TuningResult(weights=w, tasks=ev.tasks, method=method, converged=bool(feasible and solver_ok),
@@ -459,7 +458,7 @@ def _pattern_starts(ev: RegretEvaluator, a: np.ndarray, w0: np.ndarray | None, s
     return np.clip(X - X.max(-1, keepdims=True), -2 * L, 0.0), list(W)
 
 # %% ../nbs/03_regret.ipynb #eed55172
-def _pattern_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.ndarray | None, *, maxiter: int,
+def _pattern_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.ndarray | None, *, max_iter: int,
                     anchors: bool, L: float, progress: bool, deadline: _Deadline, n_starts: int = 2,
                     h0: float = 1.0, h_min: float = 2.0**-10) -> dict:
     "Compass search on log-weights from the best starts in lockstep (one batched evaluation per poll)"
@@ -483,7 +482,8 @@ def _pattern_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: 
     X, F, H = X0[pick].copy(), F0[pick].copy(), np.full(len(pick), h0)
     with tqdm(desc="pattern polls", disable=not progress, leave=False) as bar:
         while (H >= h_min).any():
-            stopped = f"maxiter={maxiter} polls reached" if polls >= maxiter else deadline.message if deadline.passed() else ""
+            stopped = (f"max_iter={max_iter} polls reached" if polls >= max_iter
+                       else deadline.message if deadline.passed() else "")
             if stopped: break
             act = np.flatnonzero(H >= h_min)
             C = X[act, None, :] + H[act, None, None] * D[None]
@@ -506,10 +506,10 @@ def regret_intervals(
     predictions, # PredictionSet, or array (N, T) / (Q, N, T)
     weights, # ValueModel, dict task -> weight, or array in task order
     k: int | None = None, # nDCG cutoff; None = full list
+    *,
     level: float = 0.95, # coverage of the interval
     n_boot: int = 1000, # bootstrap replicates
     seed: int = 0, # which bootstrap (the counts depend on it and on the request ids only)
-    *,
     importances=None, # optional $\alpha$: adds the weighted regret and its interval to `attrs["objective"]`
     metric: str = "standard", # "standard" or "seed"
     ties: str = "average", # "average" (scikit-learn) or "index"
@@ -535,10 +535,10 @@ def holdout_regrets(
     result: TuningResult, # a regret-tuning result: its weights, importances (`targets`) and guardrails are checked
     held_out, # requests the weights were not tuned on (e.g. from `PredictionSet.split_requests`)
     k: int | None = None, # nDCG cutoff (the one tuned with)
+    *,
     level: float = 0.95, # coverage of the intervals, and family-wise level of the flags
     n_boot: int = 1000, # bootstrap replicates
     seed: int = 0, # which bootstrap
-    *,
     metric: str = "standard", # "standard" or "seed"
     ties: str = "average", # "average" (scikit-learn) or "index"
 ) -> pd.DataFrame:
@@ -592,38 +592,58 @@ def non_dominated(
     return ~dominated & ~dup
 
 # %% ../nbs/03_regret.ipynb #eaf6f651
+def _pareto_solve(
+    ps: PredictionSet, # the predictions
+    a: np.ndarray, # one importance vector
+    seed: int, # this solve's seed
+    k: int | None, # cutoff
+    solver_kw: dict, # further options of `minimize_regret`
+) -> TuningResult:
+    "One solve of the sweep; misses are recorded in the `converged` column instead of warning"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return minimize_regret(ps, a, k=k, seed=seed, **solver_kw)
+
+# %% ../nbs/03_regret.ipynb #7cc9d8b3
+def _run_solves(
+    jobs: list, # joblib `delayed` calls
+    *,
+    n_jobs: int, # worker processes, resolved (>= 1)
+    progress: bool, # tqdm bar
+) -> list:
+    "The solves' results in order; the loky pool this starts is shut when it returns (not left idle for 300 s)"
+    try:
+        out = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        return list(tqdm(out, total=len(jobs), desc="Pareto solves", disable=not progress))
+    finally:
+        if n_jobs > 1: get_reusable_executor(reuse=True).shutdown(wait=True)
+
+# %% ../nbs/03_regret.ipynb #d097ad15
 def pareto_front(
     predictions, # PredictionSet, or array (N, T) / (Q, N, T)
     n_points: int = 32, # interior importance vectors (scrambled Sobol); the T corners are added
     k: int | None = None, # nDCG cutoff; None = full list
+    *,
     seed: int = 0, # seeds the importance sample and each solve (solve i uses seed + i)
-    n_jobs: int = 1, # joblib workers (processes)
+    n_jobs: int = 1, # worker processes (-1 = all cores)
     progress: bool = True, # tqdm bar over solves
     all_solutions: bool = False, # also return dominated solutions (column `front` tells them apart)
     tasks: list[str] | None = None, # task names for a bare array
-    **solver_kw, # passed to `minimize_regret` (guardrails, maxiter, popsize, metric, ...)
+    **solver_kw, # passed to `minimize_regret` (guardrails, max_iter, popsize, metric, ...)
 ) -> pd.DataFrame:
     "Regret-minimizing weights over a sweep of importances; one row per non-dominated solution"
     ps = as_prediction_set(predictions, tasks)
-    T = len(ps.tasks)
-    if int(n_points) < 0: raise ValueError(f"n_points must be >= 0; got {n_points}")
-    alphas = np.vstack([np.eye(T), simplex_points(int(n_points), T, seed)]) if n_points else np.eye(T)
-
-    def solve(i: int, a: np.ndarray) -> TuningResult:
-        with warnings.catch_warnings():  # misses are recorded in the `converged` column instead
-            warnings.simplefilter("ignore")
-            return minimize_regret(ps, a, k=k, seed=seed + i, **solver_kw)
-
-    jobs = (delayed(solve)(i, a) for i, a in enumerate(alphas))
-    out = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    res = list(tqdm(out, total=len(alphas), desc="Pareto solves", disable=not progress))
+    T, n_points, seed = len(ps.tasks), check_int(n_points, "n_points", lo=0), check_seed(seed)
+    alphas = np.vstack([np.eye(T), simplex_points(n_points, T, seed)]) if n_points else np.eye(T)
+    jobs = [delayed(_pareto_solve)(ps, a, seed + i, k, solver_kw) for i, a in enumerate(alphas)]
+    res = _run_solves(jobs, n_jobs=check_n_jobs(n_jobs), progress=check_bool(progress, "progress"))
     R = np.array([r.regrets for r in res])
     df = pd.DataFrame({"point": np.arange(len(res)), "corner": np.arange(len(res)) < T,
                        "objective": [r.objective for r in res], "converged": [r.converged for r in res]})
     for name, M in (("alpha", alphas), ("w", np.array([r.weights for r in res])), ("regret", R)):
         df = df.join(pd.DataFrame(M, columns=[f"{name}[{t}]" for t in ps.tasks]))
     df["front"] = non_dominated(R)
-    return df if all_solutions else df[df["front"]].reset_index(drop=True)
+    return df if check_bool(all_solutions, "all_solutions") else df[df["front"]].reset_index(drop=True)
 
 # %% ../nbs/03_regret.ipynb #d8b00832
 def regret_sensitivity(
