@@ -264,7 +264,7 @@ def report_text(
         df["fraction after"] = [t["fractions"][x] for x in ps.tasks]
         head = f"max |fraction − target| = {t['max_error']:.3g} (tol {t['tol']:g})"
     else:
-        ci = regret_intervals(ps, wa, k, level, n_boot, seed)
+        ci = regret_intervals(ps, wa, k, level=level, n_boot=n_boot, seed=seed)
         df["importance"] = [t["importances"][x] for x in ps.tasks]
         df["guardrail"] = [t["guardrails"].get(x, "") for x in ps.tasks]
         df["regret before"] = regrets(ps, wb, k=k)
@@ -379,9 +379,9 @@ def cmd_gap(args: argparse.Namespace) -> int:
     _check_outputs(args)
     vm, ps = load_inputs(args)
     tune_on, held = _split(ps, args)
-    opts = {} if args.max_iter is None else {"de_max_iter": args.max_iter}  # --max-iter bounds the DE fallback too
     res = tune_gap_targets(tune_on, targets, k=args.k, method=args.method, tol=args.tol, seed=args.seed,
-                           max_iter=args.max_iter, initial=vm, options=opts, time_limit=args.time_limit)
+                           max_iter=args.max_iter, de_max_iter=args.max_iter,  # --max-iter bounds the DE fallback too
+                           initial=vm, time_limit=args.time_limit)
     h = None if held is None else holdout_fractions(res, held, args.k, args.level, args.n_boot, args.seed, tuned_on=tune_on)
     return _save("gap", res, vm, tune_on, args, h)
 
@@ -395,8 +395,8 @@ def cmd_regret(args: argparse.Namespace) -> int:
     vm, ps = load_inputs(args)
     tune_on, held = _split(ps, args)
     res = minimize_regret(tune_on, imp, k=args.k, method=args.method, guardrails=guards, seed=args.seed,
-                          initial=vm, maxiter=args.max_iter, time_limit=args.time_limit)
-    h = None if held is None else holdout_regrets(res, held, args.k, args.level, args.n_boot, args.seed)
+                          initial=vm, max_iter=args.max_iter, time_limit=args.time_limit)
+    h = None if held is None else holdout_regrets(res, held, args.k, level=args.level, n_boot=args.n_boot, seed=args.seed)
     return _save("regret", res, vm, tune_on, args, h)
 
 # %% ../nbs/05_cli.ipynb #f0b047bd
