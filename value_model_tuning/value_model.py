@@ -19,6 +19,8 @@ import pandas as pd
 from fastcore.basics import patch
 from scipy.special import expit, logit
 
+from .checks import check_choice, check_int, check_unit
+
 # %% auto #0
 __all__ = ['SEED_TASK_MEANS', 'TASK_BASE_RATES', 'HASH_STREAMS', 'ValueModel', 'as_weight_vector', 'PredictionSet',
            'as_prediction_set', 'task_sum', 'task_ignored_sums', 'blended_scores', 'seed_dataset', 'task_catalog',
@@ -426,9 +428,7 @@ def quantized(self: PredictionSet,
               seed: int | np.random.Generator = 0, # seeds which candidates are cold-start
              ) -> PredictionSet:
     "The set with predictions rounded and a share of candidates sharing one default prediction: production-shaped ties"
-    if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)) or decimals < 0:
-        raise ValueError(f"decimals must be an integer >= 0; got {decimals!r}")
-    if not 0.0 <= cold_start <= 1.0: raise ValueError(f"cold_start must be in [0, 1]; got {cold_start!r}")
+    decimals, cold_start = check_int(decimals, "decimals", lo=0), check_unit(cold_start, "cold_start")
     v = np.round(self.values, int(decimals))
     cold = (np.random.default_rng(seed).random(self.mask.shape) < cold_start) & self.mask
     if cold.any(): v[cold] = np.round(np.median(self.values[self.mask], axis=0), int(decimals))
@@ -530,8 +530,7 @@ def _columns_to_read(names: list[str], # the table's columns
 
 def _check_count(n, name: str) -> int:
     "`n` as an int >= 1"
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"{name} must be an integer >= 1; got {n!r}")
-    return int(n)
+    return check_int(n, name, lo=1)
 
 # %% ../nbs/01_value_model.ipynb #5d9d154c
 def _parquet_sample_ids(dataset, request_col: str, n: int, seed: int, batch_rows: int) -> np.ndarray:
@@ -792,9 +791,7 @@ def request_hash(
     stream: str = "sample", # what it is for: "sample", "holdout" or "bootstrap" (same seed, unrelated orders)
 ) -> np.ndarray:
     "Seeded 64-bit hash (uint64) of each request id: the same id gets the same number in every file, shard and process"
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise ValueError(f"seed must be an integer in [0, 2**63); got {seed!r}")
-    if stream not in HASH_STREAMS: raise ValueError(f"stream must be one of {list(HASH_STREAMS)}; got {stream!r}")
+    seed, stream = check_int(seed, "seed", lo=0, hi=2**63 - 1), check_choice(stream, "stream", HASH_STREAMS)
     key = _mix64(np.uint64(seed) ^ np.uint64(HASH_STREAMS[stream]))
     return _mix64(_mix64(_id_codes(request_ids)) ^ key)
 
@@ -834,8 +831,7 @@ def split_requests(self: PredictionSet, holdout: float, # share of the requests 
                    seed: int = 0, # which split
                   ) -> tuple[PredictionSet, PredictionSet]:
     "(tuning set, held-out set): a uniform random `holdout` share of the requests (rounded) held out, by seeded request hash"
-    if isinstance(holdout, bool) or not isinstance(holdout, (int, float, np.integer, np.floating)) or not 0 < holdout < 1:
-        raise ValueError(f"holdout must be a number in (0, 1); got {holdout!r}")
+    holdout = check_unit(holdout, "holdout", lo_open=True, hi_open=True)
     Q = self.n_requests
     m = int(round(holdout * Q))
     if not 1 <= m <= Q - 1:
