@@ -418,7 +418,7 @@ def evaluate_config(
 ) -> pd.DataFrame:
     "Per-task weight, simplex weight, gap fraction and regret of a value model, each with a bootstrap interval"
     from value_model_tuning.distributed import evaluate_in_memory
-    return _evaluation_table(vm, evaluate_in_memory(ps, vm, k, level, n_boot, seed))
+    return _evaluation_table(vm, evaluate_in_memory(ps, vm, k, level=level, n_boot=n_boot, seed=seed))
 
 # %% ../nbs/05_cli.ipynb #657e3b96
 def _evaluate_on_dask(args: argparse.Namespace, vm: ValueModel, path: Path, k: int | None):
@@ -432,7 +432,8 @@ def _evaluate_on_dask(args: argparse.Namespace, vm: ValueModel, path: Path, k: i
     if not (path.is_dir() or path.suffix.lower() in (".parquet", ".pq")):
         raise CliError(f"--dask-scheduler reads Parquet (a file or a directory of files); got {path}")
     try:
-        return evaluate_distributed(path, vm, k, args.level, args.n_boot, args.seed, scheduler=args.dask_scheduler,
+        return evaluate_distributed(path, vm, k, level=args.level, n_boot=args.n_boot, seed=args.seed,
+                                    scheduler=args.dask_scheduler,
                                     request_col=args.request_col, item_col=args.item_col, weight_col=args.weight_col)
     except (OSError, TimeoutError) as e: raise CliError(f"dask scheduler {args.dask_scheduler}: {e}") from None
 

@@ -43,9 +43,9 @@ def shard_sums(
     frame: pd.DataFrame, # long table of whole requests: request_id, item_id, task columns (and a weight column)
     weights: ValueModel | Mapping[str, float], # the value model
     k: int | None = None, # nDCG cutoff; None = full list
+    *,
     n_boot: int = 1000, # bootstrap replicates
     seed: int = 0, # which bootstrap
-    *,
     request_col: str = "request_id", # request id column
     item_col: str = "item_id", # item id column
     weight_col: str | None = None, # optional per-request weight column
@@ -83,8 +83,8 @@ class Evaluation:
 def evaluation_from_sums(
     sums: EvaluationSums, # the sums of every request (merged over shards)
     tasks: list[str], # task names
-    level: float = 0.95, # coverage of the intervals
     *,
+    level: float = 0.95, # coverage of the intervals
     importances=None, # optional $\alpha$ for the weighted regret's interval
     n_shards: int = 1, # for the record
 ) -> Evaluation:
@@ -104,10 +104,10 @@ def evaluate_in_memory(
     predictions: PredictionSet, # a set in memory
     weights: ValueModel | Mapping[str, float], # the value model
     k: int | None = None, # nDCG cutoff; None = full list
+    *,
     level: float = 0.95, # coverage of the intervals
     n_boot: int = 1000, # bootstrap replicates
     seed: int = 0, # which bootstrap
-    *,
     importances=None, # optional $\alpha$ for the weighted regret's interval
 ) -> Evaluation:
     "The evaluation of a set in memory: one shard"
@@ -115,8 +115,9 @@ def evaluate_in_memory(
     ps = predictions.select_tasks(_tasks_of(weights))
     w = as_weight_vector(weights, ps.tasks)
     sums = lambda x: BootstrapSums.from_losses(x, ps.request_weights, ps.request_ids, n_boot, seed=seed)
-    s = EvaluationSums(sums(GapEvaluator.from_predictions(ps, k).per_request(w)), sums(RegretEvaluator.from_predictions(ps, k=k).per_request(w)))
-    return evaluation_from_sums(s, ps.tasks, level, importances=importances)
+    s = EvaluationSums(sums(GapEvaluator.from_predictions(ps, k).per_request(w)),
+                       sums(RegretEvaluator.from_predictions(ps, k=k).per_request(w)))
+    return evaluation_from_sums(s, ps.tasks, level=level, importances=importances)
 
 # %% ../nbs/06_distributed.ipynb #9f0aa648
 def _add_all(parts: list) -> EvaluationSums:
@@ -129,10 +130,10 @@ def evaluate_distributed(
     path: str | Path, # Parquet file or directory (a dataset of many files), readable by every worker
     weights: ValueModel | Mapping[str, float], # the value model
     k: int | None = None, # nDCG cutoff; None = full list
+    *,
     level: float = 0.95, # coverage of the intervals
     n_boot: int = 1000, # bootstrap replicates
     seed: int = 0, # which bootstrap
-    *,
     importances=None, # optional $\alpha$ for the weighted regret's interval
     scheduler: Any = None, # a dask.distributed Client, a scheduler address ("tcp://host:8786"), or None = dask's current default
     npartitions: int | None = None, # shards after the shuffle; None = as many as the files' partitions
@@ -151,12 +152,13 @@ def evaluate_distributed(
     cols = list(dict.fromkeys([request_col, item_col, *([weight_col] if weight_col else []), *tasks]))
     ddf = dd.read_parquet(str(path), columns=cols)
     ddf = ddf.shuffle(on=request_col, npartitions=npartitions or ddf.npartitions)  # every request's rows in one shard
-    parts = [dask.delayed(shard_sums)(p, w, k, n_boot, seed, request_col=request_col, item_col=item_col,
+    parts = [dask.delayed(shard_sums)(p, w, k, n_boot=n_boot, seed=seed, request_col=request_col, item_col=item_col,
                                       weight_col=weight_col, drop_small=drop_small) for p in ddf.to_delayed()]
     total = dask.delayed(_add_all)(parts)
     own = isinstance(scheduler, str)
     client = Client(scheduler) if own else scheduler
-    try: sums = client.compute(total).result() if client is not None else total.compute()
+    try:
+        sums = client.compute(total).result() if client is not None else total.compute()
     finally:
         if own: client.close()
-    return evaluation_from_sums(sums, tasks, level, importances=importances, n_shards=len(parts))
+    return evaluation_from_sums(sums, tasks, level=level, importances=importances, n_shards=len(parts))
