@@ -258,7 +258,7 @@ def report_text(
     wb, wa = before.as_array(ps.tasks), after.as_array(ps.tasks)
     df = pd.DataFrame({"task": ps.tasks, "weight before": wb, "weight after": wa})
     if kind == "gap":
-        ci = gap_fraction_intervals(ps, wa, k, level, n_boot, seed)
+        ci = gap_fraction_intervals(ps, wa, k, level=level, n_boot=n_boot, seed=seed)
         df["target"] = [t["targets"][x] for x in ps.tasks]
         df["fraction before"] = gap_fractions(ps, wb, k=k)
         df["fraction after"] = [t["fractions"][x] for x in ps.tasks]
@@ -382,7 +382,8 @@ def cmd_gap(args: argparse.Namespace) -> int:
     res = tune_gap_targets(tune_on, targets, k=args.k, method=args.method, tol=args.tol, seed=args.seed,
                            max_iter=args.max_iter, de_max_iter=args.max_iter,  # --max-iter bounds the DE fallback too
                            initial=vm, time_limit=args.time_limit)
-    h = None if held is None else holdout_fractions(res, held, args.k, args.level, args.n_boot, args.seed, tuned_on=tune_on)
+    h = None if held is None else holdout_fractions(res, held, args.k, level=args.level, n_boot=args.n_boot, seed=args.seed,
+                                                    tuned_on=tune_on)
     return _save("gap", res, vm, tune_on, args, h)
 
 # %% ../nbs/05_cli.ipynb #641f3b13

@@ -21,8 +21,8 @@ from scipy.optimize import brentq, differential_evolution, minimize
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .checks import (as_generator, check_array, check_bool, check_choice, check_int, check_real, check_task_vector,
-                                       check_type, renamed)
+from .checks import (as_generator, check_array, check_bool, check_choice, check_int, check_real,
+                                       check_task_vector, check_type, check_unit, renamed)
 from .ndcg import TIES, _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
 from .value_model import (PredictionSet, ValueModel, _mix64, as_prediction_set, as_weight_vector,
                                             request_hash, task_ignored_sums)
@@ -811,14 +811,11 @@ def perturbed_starts(
     seed: int | np.random.Generator = 0, # seeds z
 ) -> np.ndarray:
     "`n` starts `(n, T)` next to `weights`: each entry times exp(scale·z), z standard normal (0 gives n copies)"
-    w = np.asarray(weights, dtype=float)
-    if w.ndim != 1 or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"weights must be a 1-D array of finite numbers >= 0, not all 0; got {weights!r}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"n must be a positive integer; got {n!r}")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not (np.isfinite(scale) and scale >= 0):
-        raise ValueError(f"scale must be a finite number >= 0; got {scale!r}")
-    z = np.random.default_rng(seed).standard_normal((int(n), len(w)))
-    return w * _libm(math.exp, float(scale) * z)  # libm: the same starts on AVX2 and AVX-512 machines
+    w = check_array(weights, "weights", ndim=1, lo=0)
+    if w.sum() <= 0: raise ValueError(f"weights must not be all 0; got {weights!r}")
+    n, scale = check_int(n, "n", lo=1), check_real(scale, "scale", lo=0)
+    z = as_generator(seed).standard_normal((n, len(w)))
+    return w * _libm(math.exp, scale * z)  # libm: the same starts on AVX2 and AVX-512 machines
 
 # %% ../nbs/02_gap.ipynb #d0f827ac
 _POISSON1_CDF = np.cumsum([math.exp(-1.0) / math.factorial(j) for j in range(20)])  # counts >= 20: p < 1e-19
@@ -881,14 +878,12 @@ class BootstrapSums:
 
 # %% ../nbs/02_gap.ipynb #2f4367d9
 def _check_level(level: float) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) or not 0 < level < 1:
-        raise ValueError(f"level must be a number in (0, 1); got {level!r}")
-    return float(level)
+    "A coverage level in (0, 1)"
+    return check_unit(level, "level", lo_open=True, hi_open=True)
 
 def _check_n_boot(n_boot: int) -> int:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot must be an integer >= 1; got {n_boot!r}")
-    return int(n_boot)
+    "A number of bootstrap replicates, >= 1"
+    return check_int(n_boot, "n_boot", lo=1)
 
 def interval_frame(
     sums: BootstrapSums, # the sums of every request (merged over shards if need be)
@@ -912,10 +907,10 @@ def gap_fraction_intervals(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
     weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # value model, dict task -> weight, or array in task order
     k: int | None = None, # nDCG cutoff; None = full list
+    *,
     level: float = 0.95, # coverage of the interval
     n_boot: int = 1000, # bootstrap replicates
     seed: int = 0, # which bootstrap (the counts depend on it and on the request ids only)
-    *,
     metric: str = "standard", # "standard" or "seed"
     ties: str = "average", # "average" (scikit-learn) or "index"
 ) -> pd.DataFrame:
@@ -944,10 +939,10 @@ def holdout_fractions(
     result: TuningResult, # a gap-tuning result: its weights, targets and tol are checked
     held_out: PredictionSet | np.ndarray | pd.DataFrame, # requests the weights were not tuned on (e.g. from `split_requests`)
     k: int | None = None, # nDCG cutoff (the one tuned with)
+    *,
     level: float = 0.95, # coverage of the intervals, and family-wise level of the flags
     n_boot: int = 1000, # bootstrap replicates
     seed: int = 0, # which bootstrap
-    *,
     tuned_on: PredictionSet | None = None, # the requests tuned on: their sampling noise counts too (recommended)
     metric: str = "standard", # "standard" or "seed"
     ties: str = "average", # "average" (scikit-learn) or "index"
