@@ -471,7 +471,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def _silence_stdout() -> None:
     "Point stdout at /dev/null, so the interpreter's final flush into a closed pipe cannot fail"
     try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation): pass  # not a real file (e.g. redirected in-process)
+    # not a real file (e.g. redirected in-process)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation): pass
 
 def main(
     argv: list[str] | None = None, # arguments after `vmt`; None = sys.argv[1:]

@@ -145,7 +145,8 @@ def _block_ndcg(
     else:  # seed: y_true = gains in ideal order, y_score = gains in ignored order, both indexed by position
         y_score = np.take_along_axis(base[:, None], top_k_order(ign), axis=-1)
         dcg = dcg_by_scores(-np.sort(-base, axis=-1)[:, None], y_score, ev.k, ties=ev.ties, validate=False)
-    return np.where(ideal[:, None] > 0, dcg / np.where(ideal > 0, ideal, 1.0)[:, None], 1.0)  # nDCG = 1: nothing to rank
+    # nDCG = 1: nothing to rank
+    return np.where(ideal[:, None] > 0, dcg / np.where(ideal > 0, ideal, 1.0)[:, None], 1.0)
 
 def _block_gaps(
     ev: GapEvaluator, # evaluation data
@@ -428,7 +429,8 @@ class _Tracker:
     def __call__(self, w: np.ndarray) -> tuple[np.ndarray, float]:
         "Fractions (T,) and max error at one weight vector (always evaluated: callers check the deadline)"
         key = w.tobytes()
-        if self.best_w is not None and key == self.best_w.tobytes(): return self.best_f, self.best_err  # e.g. DE's best member
+        # e.g. DE's best member
+        if self.best_w is not None and key == self.best_w.tobytes(): return self.best_f, self.best_err
         if key not in self._seen:
             if len(self._seen) > 256: self._seen.clear()
             f, err = self._eval(w[None])
@@ -449,7 +451,8 @@ def _bar(n: int, on: bool, desc: str):
 
 def _scatter(free: np.ndarray, x: np.ndarray, fixed: np.ndarray) -> np.ndarray:
     "Full weight vector from the free tasks' values"
-    w = fixed.copy(); w[free] = x
+    w = fixed.copy()
+    w[free] = x
     return w
 
 def _libm(fn, x) -> np.ndarray:
@@ -472,7 +475,10 @@ def _controller(
     with _bar(max_iter, progress, "controller") as bar:
         for it in range(max_iter):
             if tr.deadline.passed(): return tr.best_w, it, f"{tr.deadline.message} after {it} iterations; best iterate kept"
-            f, err = tr(w); tr.log(it, err); bar.update(); bar.set_postfix(best=f"{tr.best_err:.2g}")
+            f, err = tr(w)
+            tr.log(it, err)
+            bar.update()
+            bar.set_postfix(best=f"{tr.best_err:.2g}")
             if err <= tr.tol: return tr.best_w, it + 1, f"reached tol after {it + 1} iterations"
             if not np.isfinite(err): return tr.best_w, it + 1, "fractions undefined (every gap is 0)"
             r = np.clip(tr.tau / np.maximum(f, 1e-300), 1 / cap, cap)
@@ -508,12 +514,16 @@ def _slsqp(
         for s in range(n_starts):
             def cb(xk):
                 nonlocal n_it
-                n_it += 1; tr.log(n_it, tr(full(xk))[1])
+                n_it += 1
+                tr.log(n_it, tr(full(xk))[1])
             try: res = minimize(obj, x, method="SLSQP", bounds=bnds, constraints=cons, options=opts, callback=cb)
             except _OutOfTime:
                 msgs.append(f"{tr.deadline.message}; best iterate kept")
                 break
-            tr(full(res.x)); msgs.append(res.message); bar.update(); bar.set_postfix(best=f"{tr.best_err:.2g}")
+            tr(full(res.x))
+            msgs.append(res.message)
+            bar.update()
+            bar.set_postfix(best=f"{tr.best_err:.2g}")
             if tr.best_err <= tr.tol: break
             # next start: near the best point, but lifted off zero weights (a multiplicative kick cannot move a zero)
             near = np.where(F, tr.best_w + 0.1 * tr.best_w[F].mean(), tr.best_w)
@@ -539,7 +549,8 @@ def _de(
     c = np.clip(c, lo, hi)
     def obj(X):  # X: (free, S) population; members past the deadline score inf
         E = _libm(math.exp, X.T - (0.0 if sp.anchored else X.max(axis=0)[:, None]))
-        Wb = np.stack([sp.project(_scatter(F, e, sp.fixed)) for e in E])  # S tiny projections; the evaluation is batched
+        # S tiny projections; the evaluation is batched
+        Wb = np.stack([sp.project(_scatter(F, e, sp.fixed)) for e in E])
         return tr.batch(Wb)[1]
     if F.sum() == 1:  # DE needs two or more dimensions: scan the single free weight instead
         tr.batch(np.stack([sp.project(_scatter(F, np.array([math.exp(x)]), sp.fixed)) for x in np.linspace(lo[0], hi[0], 20 * popsize)]))
@@ -549,7 +560,10 @@ def _de(
     with _bar(max_iter, progress, "differential evolution") as bar:
         def cb(intermediate_result):
             nonlocal n
-            n += 1; tr.log(it0 + n, float(intermediate_result.fun)); bar.update(); bar.set_postfix(best=f"{tr.best_err:.2g}")
+            n += 1
+            tr.log(it0 + n, float(intermediate_result.fun))
+            bar.update()
+            bar.set_postfix(best=f"{tr.best_err:.2g}")
             return tr.best_err <= tr.tol or tr.deadline.hit
         res = differential_evolution(obj, list(zip(lo, hi)), x0=c, rng=rng, popsize=popsize, maxiter=max_iter, tol=0.0, atol=0.0,
                                      polish=False, callback=cb, vectorized=True, updating="deferred")
@@ -567,7 +581,9 @@ def _seed_rule(
     with _bar(max_iter, progress, "seed heuristic") as bar:
         for it in range(max_iter):
             if tr.deadline.passed(): return w, it, f"{tr.deadline.message} after {it} iterations; returns the last iterate", printed
-            f, err = tr(w); tr.log(it, err); bar.update()
+            f, err = tr(w)
+            tr.log(it, err)
+            bar.update()
             if err <= tr.tol: return w, it + 1, f"reached tol after {it + 1} iterations", f
             printed = f
             w = sp.project(np.where(sp.free, w * (1 + lr * (tr.tau - f)), w))
@@ -994,8 +1010,10 @@ def sensitivity(
     if fac.ndim != 1 or fac.size == 0 or not np.isfinite(fac).all() or (fac <= 0).any():
         raise ValueError("factors must be a non-empty 1-D array of finite numbers > 0")
     j = ps.tasks.index(task)
-    Wb = np.repeat(w[None], len(fac), axis=0); Wb[:, j] *= fac
-    g = GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_threads=n_threads)(Wb)  # every factor in one batched evaluation
+    Wb = np.repeat(w[None], len(fac), axis=0)
+    Wb[:, j] *= fac
+    # every factor in one batched evaluation
+    g = GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_threads=n_threads)(Wb)
     v = _fractions(g) if what == "fractions" else g
     T = len(ps.tasks)
     df = pd.DataFrame({"factor": np.repeat(fac, T), "weight": np.repeat(Wb[:, j], T), "task": np.tile(ps.tasks, len(fac)), "value": v.ravel()})

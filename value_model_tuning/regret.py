@@ -71,7 +71,8 @@ class RegretEvaluator:
         metric = check_choice(metric, "metric", METRICS)
         ps = as_prediction_set(predictions, tasks)
         mask = np.asarray(ps.mask, dtype=bool) if ps.mask is not None else None
-        vals = np.ascontiguousarray(ps.values, dtype=np.float64)  # a set may hold a strided view: copy once, not per block
+        # a set may hold a strided view: copy once, not per block
+        vals = np.ascontiguousarray(ps.values, dtype=np.float64)
         if mask is not None:
             vals = np.where(mask[..., None], vals, 0.0)
             if mask.all(): mask = None  # nothing to neutralise: skip the per-call masking
@@ -330,13 +331,15 @@ def _de_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.nd
     init = _initial_population(max(5, popsize * ev.n_tasks), L, rng, A, scale)
     with tqdm(total=max_iter, desc="DE generations", disable=not progress, leave=False) as bar:
         def cb(intermediate_result):
-            hist.append((len(hist) + 1, best.f)); bar.update(1)
+            hist.append((len(hist) + 1, best.f))
+            bar.update(1)
             return deadline.hit
         de = differential_evolution(lambda XT: f(np.atleast_2d(XT.T)), [(-L, L)] * ev.n_tasks, maxiter=max_iter,
                                     tol=tol, init=init, rng=rng, polish=False, vectorized=True,
                                     updating="deferred", callback=cb)
     out = dict(label="de", msg=f"DE: {de.message}", n_iter=de.nit, success=bool(de.success) and not deadline.hit, de_nit=de.nit)
-    if polish == "powell" and not deadline.passed():  # bounded line searches need no gradient, so they can cross ranking cells
+    # bounded line searches need no gradient, so they can cross ranking cells
+    if polish == "powell" and not deadline.passed():
         before = best.f
         def f1(x):
             if deadline.passed(): raise _OutOfTime
@@ -494,7 +497,8 @@ def _pattern_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: 
             better = FC[np.arange(len(act)), j] < F[act]
             X[act[better]], F[act[better]] = C[better, j[better]], FC[better, j[better]]
             H[act[~better]] /= 2
-            hist.append((polls, best.f)); bar.update()
+            hist.append((polls, best.f))
+            bar.update()
 
     msg = (f"pattern search from {len(pick)} start(s) ({', '.join(names[p] for p in pick)}), {polls} polls, "
            f"steps {h0:g} -> {h_min:g}: " + (f"stopped early, {stopped}" if stopped else "no better point at the smallest step"))

@@ -479,8 +479,10 @@ def from_frame(cls: PredictionSet, df: pd.DataFrame, # long table: one row per (
     Q, N, T = len(rids), int(slot.max()) + 1, len(tasks)
     values = np.zeros((Q, N, T))
     values[q, slot] = df[tasks].to_numpy(dtype=float, na_value=np.nan)
-    mask = np.zeros((Q, N), bool); mask[q, slot] = True
-    item_ids = np.full((Q, N), None, dtype=object); item_ids[q, slot] = df[item_col].to_numpy(dtype=object)
+    mask = np.zeros((Q, N), bool)
+    mask[q, slot] = True
+    item_ids = np.full((Q, N), None, dtype=object)
+    item_ids[q, slot] = df[item_col].to_numpy(dtype=object)
     rw = None
     if weight_col is not None:
         g = pd.Series(df[weight_col].to_numpy(dtype=float), index=q).groupby(level=0, sort=True)
@@ -540,7 +542,8 @@ def _parquet_sample_ids(dataset, request_col: str, n: int, seed: int, batch_rows
     for b in dataset.to_batches(columns=[request_col], batch_size=batch_rows, batch_readahead=1, fragment_readahead=1):
         col = b.column(0)
         if col.null_count: raise ValueError(f"column {request_col!r} has missing values")
-        ids = pc.unique(col).to_numpy(zero_copy_only=False)  # a request's rows sit together: hash each id once per batch
+        # a request's rows sit together: hash each id once per batch
+        ids = pc.unique(col).to_numpy(zero_copy_only=False)
         best = _bottom_k(best, request_hash(ids, seed=seed, stream="sample"), ids, n)
     if best is None: raise ValueError("the file has no rows")
     return best[1]
@@ -720,7 +723,8 @@ def _correlation_matrix(correlation: float | np.ndarray, # scalar (equicorrelate
     if R.ndim == 0:
         if T > 1 and not (-1 / (T - 1) < R < 1):
             raise ValueError(f"correlation must lie in ({-1 / (T - 1):.4g}, 1) for {T} equicorrelated tasks; got {float(R)}")
-        R = np.full((T, T), float(R)); np.fill_diagonal(R, 1.0)
+        R = np.full((T, T), float(R))
+        np.fill_diagonal(R, 1.0)
     if R.shape != (T, T): raise ValueError(f"correlation matrix has shape {R.shape}; need ({T}, {T})")
     if not (np.allclose(R, R.T) and np.allclose(np.diag(R), 1)):
         raise ValueError("correlation matrix must be symmetric with a unit diagonal")
