@@ -429,7 +429,8 @@ def _evaluate_on_dask(args: argparse.Namespace, vm: ValueModel, path: Path, k: i
     try: from value_model_tuning.distributed import evaluate_distributed
     except ImportError: raise CliError("--dask-scheduler needs dask: pip install 'value_model_tuning[dask]'") from None
     try: import dask.distributed  # noqa: F401
-    except ImportError: raise CliError("--dask-scheduler needs dask.distributed: pip install 'value_model_tuning[dask]'") from None
+    except ImportError:
+        raise CliError("--dask-scheduler needs dask.distributed: pip install 'value_model_tuning[dask]'") from None
     if not (path.is_dir() or path.suffix.lower() in (".parquet", ".pq")):
         raise CliError(f"--dask-scheduler reads Parquet (a file or a directory of files); got {path}")
     try:

@@ -248,7 +248,8 @@ def gap_fractions(
 ) -> np.ndarray:
     "Gap fractions $f_t = g_t / \\sum_s g_s$, (T,) summing to 1 (NaN, with a warning, when every gap is 0)"
     g = gaps(predictions, weights, k=k, metric=metric, n_threads=n_threads, ties=ties)
-    if g.sum() <= 0: warnings.warn("every gap is 0 (no task changes the ranking); fractions are undefined", RuntimeWarning, stacklevel=2)
+    if g.sum() <= 0:
+        warnings.warn("every gap is 0 (no task changes the ranking); fractions are undefined", RuntimeWarning, stacklevel=2)
     return _fractions(g)
 
 # %% ../nbs/02_gap.ipynb #369485a4
@@ -301,7 +302,8 @@ def project(self: _Space,
 def _pair(b, task: str, default_hi: float) -> tuple[float, float]:
     "One validated (lo, hi) bound; None means unbounded on that side"
     try: lo, hi = b
-    except (TypeError, ValueError): raise ValueError(f"bounds for {task!r} must be a (lo, hi) pair; got {b!r}") from None
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds for {task!r} must be a (lo, hi) pair; got {b!r}") from None
     lo, hi = 0.0 if lo is None else float(lo), default_hi if hi is None else float(hi)
     if not (np.isfinite(lo) and 0 <= lo <= hi):
         raise ValueError(f"bounds for {task!r} must satisfy 0 <= lo <= hi; got {b!r}")
@@ -474,7 +476,8 @@ def _controller(
     "Multiplicative update w_t <- w_t (tau_t / f_t)^eta on the free tasks; returns the best iterate"
     with _bar(max_iter, progress, "controller") as bar:
         for it in range(max_iter):
-            if tr.deadline.passed(): return tr.best_w, it, f"{tr.deadline.message} after {it} iterations; best iterate kept"
+            if tr.deadline.passed():
+                return tr.best_w, it, f"{tr.deadline.message} after {it} iterations; best iterate kept"
             f, err = tr(w)
             tr.log(it, err)
             bar.update()
@@ -580,7 +583,8 @@ def _seed_rule(
     printed = None
     with _bar(max_iter, progress, "seed heuristic") as bar:
         for it in range(max_iter):
-            if tr.deadline.passed(): return w, it, f"{tr.deadline.message} after {it} iterations; returns the last iterate", printed
+            if tr.deadline.passed():
+                return w, it, f"{tr.deadline.message} after {it} iterations; returns the last iterate", printed
             f, err = tr(w)
             tr.log(it, err)
             bar.update()

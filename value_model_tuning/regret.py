@@ -87,7 +87,8 @@ class RegretEvaluator:
     @property
     def Pt(self) -> np.ndarray:
         "Task-major copy (T, Q, N) of the predictions (made once, on first use): each task contiguous, for the scores"
-        if "_Pt" not in self.__dict__: object.__setattr__(self, "_Pt", np.ascontiguousarray(np.moveaxis(self.values, -1, 0)))
+        if "_Pt" not in self.__dict__:
+            object.__setattr__(self, "_Pt", np.ascontiguousarray(np.moveaxis(self.values, -1, 0)))
         return self.__dict__["_Pt"]
 
     def _block_nd(self, W: np.ndarray, q0: int, q1: int) -> np.ndarray:
@@ -413,7 +414,8 @@ def minimize_regret(
     w0 = None if initial is None else as_weight_vector(initial, ev.tasks)
     search = dict(max_iter=max_iter or 1000, anchors=anchors, L=float(log_range), progress=progress, deadline=deadline)
     if method == "pattern": r = _pattern_search(ev, a, bounds, w0, **search)
-    else: r = _de_search(ev, a, bounds, w0, seed=check_seed(seed), popsize=int(popsize), tol=tol, polish=polish, **search)
+    else:
+        r = _de_search(ev, a, bounds, w0, seed=check_seed(seed), popsize=int(popsize), tol=tol, polish=polish, **search)
     info = {"search_success": r["success"], "time_limit": deadline.seconds, "time_limit_hit": deadline.hit}
     if method == "de": info |= {"de_success": r["success"], "de_nit": r["de_nit"]}
     return _finish(ev, a, bounds, r["w"], r["label"], r["success"], r["n_evals"], r["n_iter"], t0, r["history"],

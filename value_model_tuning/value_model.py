@@ -94,7 +94,8 @@ class ValueModel:
                  weights: Mapping[str, float], # task -> non-negative weight, in the order to keep
                  extra: Mapping[str, Any] | None = None, # other top-level config keys to carry along (e.g. "tuning")
                 ):
-        if not isinstance(weights, Mapping): raise ValueError(f"weights must map task names to numbers; got {type(weights).__name__}")
+        if not isinstance(weights, Mapping):
+            raise ValueError(f"weights must map task names to numbers; got {type(weights).__name__}")
         tasks = _check_tasks(list(weights), "value model")
         w = as_weight_vector(weights)
         w.flags.writeable = False  # the model is a value; derive new models instead of mutating
@@ -236,7 +237,8 @@ def rescaled_like(self: ValueModel,
             raise ValueError(f"pinned task {pin!r} is not in the reference model (have {other_or_total.tasks})")
         target = other_or_total.weights[pin] if pin is not None else other_or_total.total
     else: target = _weight_number("total" if pin is None else pin, other_or_total)
-    if not (np.isfinite(target) and target > 0): raise ValueError(f"rescale target must be positive and finite; got {target!r}")
+    if not (np.isfinite(target) and target > 0):
+        raise ValueError(f"rescale target must be positive and finite; got {target!r}")
     if pin is None: return self.with_weights(self._w * (target / self._w.sum()))
     if pin not in self._tasks: raise ValueError(f"pinned task {pin!r} is not in the model (have {self.tasks})")
     cur = self.weights[pin]
@@ -376,10 +378,12 @@ def take_requests(self: PredictionSet, idx: Sequence[int] | np.ndarray, # reques
     "The set restricted to some requests (e.g. a train/test split or a bootstrap resample of unique requests)."
     idx = np.asarray(idx)
     if idx.dtype == bool:
-        if idx.shape != (self.n_requests,): raise ValueError(f"boolean request mask has shape {idx.shape}; need ({self.n_requests},)")
+        if idx.shape != (self.n_requests,):
+            raise ValueError(f"boolean request mask has shape {idx.shape}; need ({self.n_requests},)")
         idx = np.flatnonzero(idx)
     if idx.size == 0: raise ValueError("take_requests needs at least one request")
-    if not np.issubdtype(idx.dtype, np.integer): raise ValueError(f"request positions must be integers; got dtype {idx.dtype}")
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"request positions must be integers; got dtype {idx.dtype}")
     if pd.Index(idx).has_duplicates: raise ValueError("request positions must be unique (request ids must stay unique)")
     return _derive(self, values=self.values[idx], mask=self.mask[idx], request_ids=self.request_ids[idx],
                    item_ids=self.item_ids[idx], request_weights=self.request_weights[idx])
@@ -487,7 +491,8 @@ def from_frame(cls: PredictionSet, df: pd.DataFrame, # long table: one row per (
     if weight_col is not None:
         g = pd.Series(df[weight_col].to_numpy(dtype=float), index=q).groupby(level=0, sort=True)
         varies = (g.max() != g.min()).to_numpy()
-        if varies.any(): raise ValueError(f"column {weight_col!r} varies within request {_py(rids[varies.argmax()])!r}; it must be constant per request")
+        if varies.any():
+            raise ValueError(f"column {weight_col!r} varies within request {_py(rids[varies.argmax()])!r}; it must be constant per request")
         rw = g.first().to_numpy()
     return cls(values, mask=mask, tasks=tasks, request_ids=np.asarray(rids, dtype=object), item_ids=item_ids, request_weights=rw)
 
@@ -676,9 +681,11 @@ def blended_scores(predictions: PredictionSet | np.ndarray, # a set, or an (N, T
     Q, N, T = ps.shape
     if named is None and np.ndim(weights) == 2:  # a batch of weight vectors
         W = np.asarray(weights)
-        if not np.issubdtype(W.dtype, np.number) or W.dtype == bool: raise ValueError(f"weights must be numeric; got dtype {W.dtype}")
+        if not np.issubdtype(W.dtype, np.number) or W.dtype == bool:
+            raise ValueError(f"weights must be numeric; got dtype {W.dtype}")
         W = W.astype(float)
-        if W.shape[1] != T: raise ValueError(f"weights have {W.shape[1]} columns but predictions have {T} tasks {ps.tasks}")
+        if W.shape[1] != T:
+            raise ValueError(f"weights have {W.shape[1]} columns but predictions have {T} tasks {ps.tasks}")
         _check_weight_values(W, ps.tasks)
         s = task_sum(ps.values, W)
     else:
@@ -743,7 +750,8 @@ def synthetic_predictions(n_requests: int = 100, # Q
                          ) -> PredictionSet:
     "Synthetic prediction set with correlated, optionally heavy-tailed task predictions around realistic base rates."
     for name, x, lo in [("n_requests", n_requests, 1), ("n_items", n_items, 2), ("n_tasks", n_tasks, 1)]:
-        if not isinstance(x, (int, np.integer)) or x < lo: raise ValueError(f"{name} must be an integer >= {lo}; got {x!r}")
+        if not isinstance(x, (int, np.integer)) or x < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}; got {x!r}")
     for name, x in [("heavy_tail", heavy_tail), ("request_sd", request_sd), ("item_sd", item_sd)]:
         if not (np.isfinite(x) and x >= 0): raise ValueError(f"{name} must be finite and >= 0; got {x!r}")
     Q, N, T = int(n_requests), int(n_items), int(n_tasks)
