@@ -201,7 +201,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer datasets, DE seeds and trials")
     ap.add_argument("--only", default="a,b,c,d,e", help="sections to run, e.g. a,b")
-    args = ap.parse_args()
+    args, _ = ap.parse_known_args()  # under bench/run_all.py, argv holds run_all's own selection
     only = set(args.only.split(","))
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,6 +32,7 @@ def _log2_ieee(
     for j in range(14, -1, -1): acc = acc * z2 + 1.0 / (2 * j + 1)
     return e + 2.0 * z * acc / math.log(2.0)
 
+# %% ../nbs/00_ndcg.ipynb #cee12975
 def discounts(n: int) -> np.ndarray:
     "Position discounts $1/\\log_2(r+1)$ for ranks $r = 1..n$"
     return 1.0 / _log2_ieee(np.arange(2, n + 2, dtype=np.float64))
@@ -44,6 +45,7 @@ def _best_first_discounts(k: int) -> np.ndarray:
     d.flags.writeable = False
     return d
 
+# %% ../nbs/00_ndcg.ipynb #44e70211
 @lru_cache(maxsize=64)
 def _worst_first_discounts(k: int) -> np.ndarray:
     "Read-only discounts for ranks k..1, matching gains laid out worst-to-best (ascending score)"
@@ -51,6 +53,7 @@ def _worst_first_discounts(k: int) -> np.ndarray:
     d.flags.writeable = False
     return d
 
+# %% ../nbs/00_ndcg.ipynb #0c8fa079
 @lru_cache(maxsize=64)
 def _cumulative_discounts(
     k: int, # cutoff: positions past k carry no discount
@@ -89,6 +92,7 @@ def _check_k(k: int | None) -> None:
         raise ValueError(f"k must be a positive integer or None; got {k!r}")
     if k < 1: raise ValueError(f"k must be >= 1 (or None for the full list); got {k}")
 
+# %% ../nbs/00_ndcg.ipynb #55fac75c
 TIES = ("average", "index") # tie policies: scikit-learn's group average (default), or ascending item index
 
 def _check_ties(ties: str) -> None:
@@ -241,7 +245,8 @@ def _ideal_dcg(
     "DCG of the gains sorted descending, per row (values-only sort, or partition when k << n)"
     n = g.shape[-1]
     if 4 * k < n and n >= 512:  # same rule as `_top_keys`
-        best, lo = np.sort(np.partition(g, n - k, axis=-1)[:, n - k:], axis=-1), (float(g.min()) if with_min and g.size else 0.0)
+        best = np.sort(np.partition(g, n - k, axis=-1)[:, n - k:], axis=-1)
+        lo = float(g.min()) if with_min and g.size else 0.0
     else:
         srt = np.sort(g, axis=-1)
         best, lo = srt[:, n - k:], (float(srt[:, 0].min()) if with_min and g.size else 0.0)
@@ -273,6 +278,7 @@ def _gather(
     if flat is None: flat = items + ((np.arange(len(items)) if grow is None else grow) * n)[:, None]
     return np.take(g.reshape(-1), flat) if g.ndim == 2 else np.take(g.reshape(-1, g.shape[2]), flat, axis=0)
 
+# %% ../nbs/00_ndcg.ipynb #1831d418
 def _tied_dcg(
     ranked: np.ndarray, # (r, w) or (r, w, E) gains in rank order (either direction, matching `sr` and `cum`)
     sr: np.ndarray, # (r, w) exact scores in the same order
@@ -299,6 +305,7 @@ def _tied_dcg(
     if extra_n is not None: out += extra_g * (mean_d[first] if out.ndim == 1 else mean_d[first, None])
     return out
 
+# %% ../nbs/00_ndcg.ipynb #0516466c
 def _dcg_reference(
     g: np.ndarray, # (mg, n) or (mg, n, E) gains
     s: np.ndarray, # (m, n) scores
@@ -338,6 +345,7 @@ def _cutoff_ties(
     gsum = np.einsum("rn,rn->r" if g.ndim == 2 else "rne,rn->re", gr, eq)
     return eq.sum(axis=1).astype(np.float64), gsum, near.any(axis=1)
 
+# %% ../nbs/00_ndcg.ipynb #25541e27
 def _dcg_by_keys(
     g: np.ndarray, # (mg, n) C-contiguous gains, or (mg, n, E)
     s: np.ndarray, # (m, n) C-contiguous scores, no NaN
@@ -363,7 +371,8 @@ def _dcg_by_keys(
         high = top[rows, 0] >> b
         cross = np.flatnonzero(((below[rows] >> b) == high) & ~bad)  # equal key bits on both sides of the cutoff
         if cross.size:
-            c_n, c_g, near = _cutoff_ties(g, s, rows[cross], grows[cross], items[rows[cross]], sr[cross, 0], high[cross], b)
+            c_n, c_g, near = _cutoff_ties(g, s, rows[cross], grows[cross], items[rows[cross]], sr[cross, 0],
+                                          high[cross], b)
             bad[cross[near]] = True
             extra_n, extra_g = np.zeros(len(rows)), np.zeros((len(rows),) + g.shape[2:])
             extra_n[cross], extra_g[cross] = c_n, c_g
@@ -384,6 +393,7 @@ _MAX_THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffi
 _pool: ThreadPoolExecutor | None = None
 _pool_pid: int | None = None
 
+# %% ../nbs/00_ndcg.ipynb #976ea23d
 def _thread_pool() -> ThreadPoolExecutor:
     "The module's worker pool, created lazily and again in a forked child"
     global _pool, _pool_pid
@@ -410,7 +420,8 @@ def _ndcg_rows(
         dcg, (idcg, lo) = dcg_fn(gc, sc, k, ties), _ideal_dcg(gc, k, with_min=True)
         # The gains are checked from the ideal DCG instead of two more passes: sorting puts NaN and +inf last, so either
         # makes a row's ideal DCG non-finite, and the sort also yields the smallest gain (-inf included)
-        if check and (lo < 0 or not np.isfinite(idcg).all()): _check_values(gc, "gains", nonneg=True)  # raises, naming it
+        if check and (lo < 0 or not np.isfinite(idcg).all()):
+            _check_values(gc, "gains", nonneg=True)  # raises, naming the problem
         oc[:] = 1.0  # nDCG := 1 when the ideal DCG is 0
         np.divide(dcg, idcg, out=oc, where=idcg > 0)
 
@@ -419,7 +430,7 @@ def _ndcg_batched(
     g: np.ndarray, # (Q, N) validated C-contiguous gains
     s: np.ndarray, # (Q, N) validated C-contiguous scores
     k: int | None, # cutoff; None = full list
-    chunk_rows: int | None = None, # rows per chunk; None = about _CHUNK_ELEMS entries (_THREADED_CHUNK_ELEMS if threaded)
+    chunk_rows: int | None = None, # rows per chunk; None = ~_CHUNK_ELEMS entries (_THREADED_CHUNK_ELEMS threaded)
     n_threads: int | None = None, # None = up to _MAX_THREADS when the batch is large enough
     small: int | None = None, # batches with fewer entries use the plain stable sort; None = _SMALL_ELEMS
     check: bool = False, # validate values chunk by chunk, while each chunk is in cache
@@ -450,7 +461,8 @@ def _ndcg_batched(
 
 # %% ../nbs/00_ndcg.ipynb #9b63cb7d
 def _seed_inputs(g: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "The seed scripts' position-indexed vectors: y_true = gains in ideal order, y_score = gains in score order (ties by index)"
+    "The seed scripts' position-indexed vectors: y_true = gains in ideal order, y_score = gains in score order"
+    # ties in the score order are broken by index, as the seed scripts' argsort did
     y_true = np.ascontiguousarray(np.sort(g, axis=-1)[:, ::-1])
     y_score = np.take_along_axis(g, top_k_order(s), axis=-1)
     return y_true, y_score
