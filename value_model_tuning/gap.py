@@ -148,6 +148,7 @@ def _block_ndcg(
     # nDCG = 1: nothing to rank
     return np.where(ideal[:, None] > 0, dcg / np.where(ideal > 0, ideal, 1.0)[:, None], 1.0)
 
+# %% ../nbs/02_gap.ipynb #04a9a50d
 def _block_gaps(
     ev: GapEvaluator, # evaluation data
     rows: slice, # requests in this block
@@ -156,6 +157,7 @@ def _block_gaps(
     "Request-weighted sum over the block of nDCG@k of each task-ignored ranking, (B, T)"
     return np.einsum("btc,c->bt", _block_ndcg(ev, rows, W), ev.rw[rows])  # einsum, not BLAS: the same bits on every CPU
 
+# %% ../nbs/02_gap.ipynb #02f88238
 def _gaps_batch(
     ev: GapEvaluator, # evaluation data
     Wb: np.ndarray, # (B, T) weight vectors
@@ -175,15 +177,18 @@ def _gaps_batch(
     g[Wb == 0] = 0.0  # ignoring a zero weight changes nothing; do not let float rounding claim otherwise
     return g
 
+# %% ../nbs/02_gap.ipynb #28ec79d0
 def _fractions(g: np.ndarray) -> np.ndarray:
     "Gaps normalized to sum 1 along the last axis; NaN where every gap is 0"
     s = g.sum(axis=-1, keepdims=True)
     return np.where(s > 0, g / np.where(s > 0, s, 1.0), np.nan)
 
+# %% ../nbs/02_gap.ipynb #5e51285c
 def _blas1():
     "Single-threaded BLAS for the solvers' own small linear algebra (SLSQP): OpenBLAS threads only contend for cores"
     return threadpool_limits(limits=1, user_api="blas")
 
+# %% ../nbs/02_gap.ipynb #8cca432d
 @patch
 def __call__(self: GapEvaluator,
              W: np.ndarray, # (T,) one weight vector or (B, T) a batch, >= 0; any scale
@@ -197,6 +202,7 @@ def __call__(self: GapEvaluator,
     g = _gaps_batch(self, W)
     return g[0] if one else g
 
+# %% ../nbs/02_gap.ipynb #6f55bea1
 @patch
 def fractions(self: GapEvaluator,
               W: np.ndarray, # (T,) or (B, T) weight vectors
@@ -401,6 +407,7 @@ class _Deadline:
     @property
     def message(self) -> str: return f"time limit of {self.seconds:g} s reached"
 
+# %% ../nbs/02_gap.ipynb #964df9cb
 _CHUNK_SCORES = 1 << 22  # scores per deadline check inside a population: ~4M, one member at 10k x 200 x 8
 
 class _Tracker:
@@ -447,16 +454,19 @@ class _Tracker:
         "The trace: solver stage, iteration, max error of the iterate, best so far, evaluations so far"
         return pd.DataFrame(self.rows, columns=["method", "iteration", "max_error", "best_error", "n_evals"])
 
+# %% ../nbs/02_gap.ipynb #60f642af
 def _bar(n: int, on: bool, desc: str):
     "A tqdm bar that is silent unless `on`"
     return tqdm(total=n, disable=not on, desc=desc, leave=False)
 
+# %% ../nbs/02_gap.ipynb #565e0695
 def _scatter(free: np.ndarray, x: np.ndarray, fixed: np.ndarray) -> np.ndarray:
     "Full weight vector from the free tasks' values"
     w = fixed.copy()
     w[free] = x
     return w
 
+# %% ../nbs/02_gap.ipynb #75584caf
 def _libm(fn, x) -> np.ndarray:
     "`fn` (math.exp, math.log, ...) applied elementwise through the C library: numpy's own exp/log/pow use SVML on AVX-512"
     # numpy's transcendental loops change their last bits with the CPU's SIMD level (measured: exp, log2 and power
