@@ -56,31 +56,6 @@ class RegretEvaluator:
     block: int = 2**21 # max elements of one (candidates x requests x items x tasks) block
     ties: str = "average" # tie policy of the blended ranking: "average" (scikit-learn) or "index"
 
-    @classmethod
-    def from_predictions(cls,
-                         predictions, # PredictionSet, or array (N, T) / (Q, N, T)
-                         k: int | None = None, # nDCG cutoff; None = full list
-                         metric: str = "standard", # "standard" or "seed"
-                         tasks: list[str] | None = None, # task names for a bare array
-                         *,
-                         ties: str = "average", # "average" (scikit-learn) or "index"
-                        ) -> RegretEvaluator:
-        "Validate the predictions once and precompute each task's ideal DCG (and ideal order, for the seed metric)"
-        _check_k(k)
-        _check_ties(ties)
-        metric = check_choice(metric, "metric", METRICS)
-        ps = as_prediction_set(predictions, tasks)
-        mask = np.asarray(ps.mask, dtype=bool) if ps.mask is not None else None
-        # a set may hold a strided view: copy once, not per block
-        vals = np.ascontiguousarray(ps.values, dtype=np.float64)
-        if mask is not None:
-            vals = np.where(mask[..., None], vals, 0.0)
-            if mask.all(): mask = None  # nothing to neutralise: skip the per-call masking
-        q, n, t = vals.shape
-        idcg = ideal_dcg_at_k(np.moveaxis(vals, 2, 1).reshape(q * t, n), k).reshape(q, t)
-        ideal = -np.sort(-vals, axis=1) if metric == "seed" else None
-        return cls(vals, mask, _unit_request_weights(ps), idcg, list(ps.tasks), k, metric, ideal, ties=ties)
-
     @property
     def n_tasks(self) -> int: return self.values.shape[2]
 
@@ -91,48 +66,80 @@ class RegretEvaluator:
             object.__setattr__(self, "_Pt", np.ascontiguousarray(np.moveaxis(self.values, -1, 0)))
         return self.__dict__["_Pt"]
 
-    def _block_nd(self, W: np.ndarray, q0: int, q1: int) -> np.ndarray:
-        "Regrets 1 - nDCG@k (S, q, T) of each request q0:q1 for weight rows W (S, T)"
-        P = self.values[q0:q1]
-        s = task_sum(self.Pt[:, q0:q1], W, task_major=True)  # (S, q, N), the same bits wherever an item sits
-        m = None if self.mask is None else self.mask[q0:q1]
-        if m is not None: s = np.where(m, s, -np.inf)  # padding ranks last and carries no gain
-        kk = P.shape[1] if self.k is None else min(self.k, P.shape[1])
-        if self.metric == "seed":
-            # The seed ranks *positions* by each task's gains read off in blended order and scores them with
-            # the ideal-sorted gains: nDCG of the inverse permutation (SPEC A.2), as ndcg_at_k(metric="seed"),
-            # but all tasks in one batched call.
-            qi = np.arange(q1 - q0)[None, :, None]
-            Y = np.moveaxis(P[qi, top_k_order(s)], -1, -2)  # (S, q, T, N): task t's gains in blended order
-            dcg = dcg_by_scores(np.moveaxis(self.ideal[q0:q1], -1, -2), Y, kk, ties=self.ties, validate=False)
-        else:  # one ranking per (weight vector, request) serves every task's gain column
-            dcg = dcg_by_scores(P, s, kk, ties=self.ties, columns=True, validate=False)  # (S, q, T)
-        idcg = self.idcg[q0:q1]
-        return 1.0 - np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 1.0)
+# %% ../nbs/03_regret.ipynb #affe9594
+@patch(cls_method=True)
+def from_predictions(cls: RegretEvaluator,
+                     predictions, # PredictionSet, or array (N, T) / (Q, N, T)
+                     k: int | None = None, # nDCG cutoff; None = full list
+                     metric: str = "standard", # "standard" or "seed"
+                     tasks: list[str] | None = None, # task names for a bare array
+                     *,
+                     ties: str = "average", # "average" (scikit-learn) or "index"
+                    ) -> RegretEvaluator:
+    "Validate the predictions once and precompute each task's ideal DCG (and ideal order, for the seed metric)"
+    _check_k(k)
+    _check_ties(ties)
+    metric = check_choice(metric, "metric", METRICS)
+    ps = as_prediction_set(predictions, tasks)
+    mask = np.asarray(ps.mask, dtype=bool) if ps.mask is not None else None
+    # a set may hold a strided view: copy once, not per block
+    vals = np.ascontiguousarray(ps.values, dtype=np.float64)
+    if mask is not None:
+        vals = np.where(mask[..., None], vals, 0.0)
+        if mask.all(): mask = None  # nothing to neutralise: skip the per-call masking
+    q, n, t = vals.shape
+    idcg = ideal_dcg_at_k(np.moveaxis(vals, 2, 1).reshape(q * t, n), k).reshape(q, t)
+    ideal = -np.sort(-vals, axis=1) if metric == "seed" else None
+    return cls(vals, mask, _unit_request_weights(ps), idcg, list(ps.tasks), k, metric, ideal, ties=ties)
 
-    def _block_regrets(self, W: np.ndarray, q0: int, q1: int) -> np.ndarray:
-        "Request-weighted regret sums (S, T) of the requests q0:q1 for weight rows W (S, T)"
-        return np.einsum("sqt,q->st", self._block_nd(W, q0, q1), self.request_weights[q0:q1])
+# %% ../nbs/03_regret.ipynb #85778974
+@patch
+def _block_nd(self: RegretEvaluator, W: np.ndarray, q0: int, q1: int) -> np.ndarray:
+    "Regrets 1 - nDCG@k (S, q, T) of each request q0:q1 for weight rows W (S, T)"
+    P = self.values[q0:q1]
+    s = task_sum(self.Pt[:, q0:q1], W, task_major=True)  # (S, q, N), the same bits wherever an item sits
+    m = None if self.mask is None else self.mask[q0:q1]
+    if m is not None: s = np.where(m, s, -np.inf)  # padding ranks last and carries no gain
+    kk = P.shape[1] if self.k is None else min(self.k, P.shape[1])
+    if self.metric == "seed":
+        # The seed ranks *positions* by each task's gains read off in blended order and scores them with
+        # the ideal-sorted gains: nDCG of the inverse permutation (SPEC A.2), as ndcg_at_k(metric="seed"),
+        # but all tasks in one batched call.
+        qi = np.arange(q1 - q0)[None, :, None]
+        Y = np.moveaxis(P[qi, top_k_order(s)], -1, -2)  # (S, q, T, N): task t's gains in blended order
+        dcg = dcg_by_scores(np.moveaxis(self.ideal[q0:q1], -1, -2), Y, kk, ties=self.ties, validate=False)
+    else:  # one ranking per (weight vector, request) serves every task's gain column
+        dcg = dcg_by_scores(P, s, kk, ties=self.ties, columns=True, validate=False)  # (S, q, T)
+    idcg = self.idcg[q0:q1]
+    return 1.0 - np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 1.0)
 
-    def __call__(self,
-                 W: np.ndarray, # (T,) one weight vector or (S, T) a batch; any positive scale
-                ) -> np.ndarray:
-        "Regrets (T,) for one weight vector, (S, T) for a batch"
-        W = np.asarray(W, dtype=np.float64)
-        one = W.ndim == 1
-        W = np.atleast_2d(W)
-        if W.shape[-1] != self.n_tasks:
-            raise ValueError(f"weights have {W.shape[-1]} entries; the predictions have {self.n_tasks} tasks")
-        q, n, t = self.values.shape
-        qb = max(1, min(q, self.block // (n * t)))  # requests per block
-        sb = max(1, self.block // (qb * n * t))  # weight vectors per block
-        out = np.zeros((W.shape[0], t))
-        for s0 in range(0, W.shape[0], sb):
-            for q0 in range(0, q, qb):
-                out[s0:s0 + sb] += self._block_regrets(W[s0:s0 + sb], q0, min(q, q0 + qb))
-        # sums of (1 - nDCG) can stray a few ulps outside [0, 1]
-        out = np.clip(out, 0.0, 1.0)
-        return out[0] if one else out
+# %% ../nbs/03_regret.ipynb #f335400a
+@patch
+def _block_regrets(self: RegretEvaluator, W: np.ndarray, q0: int, q1: int) -> np.ndarray:
+    "Request-weighted regret sums (S, T) of the requests q0:q1 for weight rows W (S, T)"
+    return np.einsum("sqt,q->st", self._block_nd(W, q0, q1), self.request_weights[q0:q1])
+
+# %% ../nbs/03_regret.ipynb #a52c85a6
+@patch
+def __call__(self: RegretEvaluator,
+             W: np.ndarray, # (T,) one weight vector or (S, T) a batch; any positive scale
+            ) -> np.ndarray:
+    "Regrets (T,) for one weight vector, (S, T) for a batch"
+    W = np.asarray(W, dtype=np.float64)
+    one = W.ndim == 1
+    W = np.atleast_2d(W)
+    if W.shape[-1] != self.n_tasks:
+        raise ValueError(f"weights have {W.shape[-1]} entries; the predictions have {self.n_tasks} tasks")
+    q, n, t = self.values.shape
+    qb = max(1, min(q, self.block // (n * t)))  # requests per block
+    sb = max(1, self.block // (qb * n * t))  # weight vectors per block
+    out = np.zeros((W.shape[0], t))
+    for s0 in range(0, W.shape[0], sb):
+        for q0 in range(0, q, qb):
+            out[s0:s0 + sb] += self._block_regrets(W[s0:s0 + sb], q0, min(q, q0 + qb))
+    # sums of (1 - nDCG) can stray a few ulps outside [0, 1]
+    out = np.clip(out, 0.0, 1.0)
+    return out[0] if one else out
 
 # %% ../nbs/03_regret.ipynb #1414e188
 def regrets(
