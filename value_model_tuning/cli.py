@@ -78,6 +78,7 @@ def _seconds(text: str) -> float:
     if not v > 0: raise argparse.ArgumentTypeError(f"expected a number of seconds > 0; got {text!r}")
     return v
 
+# %% ../nbs/05_cli.ipynb #aee3a305
 def _share(text: str) -> float:
     "argparse type: a number strictly between 0 and 1"
     try: v = float(text)
@@ -85,6 +86,7 @@ def _share(text: str) -> float:
     if not 0 < v < 1: raise argparse.ArgumentTypeError(f"expected a number in (0, 1); got {text!r}")
     return v
 
+# %% ../nbs/05_cli.ipynb #a6da9e89
 def _seed_int(text: str) -> int:
     "argparse type: an integer >= 0"
     try: v = int(text)
@@ -92,6 +94,7 @@ def _seed_int(text: str) -> int:
     if v < 0: raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {v}")
     return v
 
+# %% ../nbs/05_cli.ipynb #0c938517
 def build_parser() -> argparse.ArgumentParser:
     "The `vmt` argument parser with subcommands gap, regret and evaluate"
     p = _Parser(prog="vmt", description="Tune value-model weights (nDCG-gap targets or regret importances).")
@@ -331,6 +334,7 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
     if a.exists() and b.exists(): return os.path.samefile(a, b)
     return a.resolve() == b.resolve()
 
+# %% ../nbs/05_cli.ipynb #1cc0ba9b
 def _check_outputs(args) -> None:
     "Refuse --out/--report that would overwrite an input (unless --force) or each other"
     outs = [("--out", args.out)] + ([("--report", args.report)] if args.report else [])
@@ -341,6 +345,7 @@ def _check_outputs(args) -> None:
             if _same_file(path, inp):
                 raise CliError(f"{opt} {path} is the input {what} file; choose another path (or --force to overwrite it)")
 
+# %% ../nbs/05_cli.ipynb #54a95271
 def _save(kind: str, res: TuningResult, vm: ValueModel, ps: PredictionSet, args, holdout: pd.DataFrame | None = None) -> int:
     "Write the tuned JSON (input layout, input total) and the optional report, all or nothing; print the summary"
     tuned = vm.with_weights(dict(zip(res.tasks, res.weights))).rescaled_like(vm)
@@ -365,6 +370,7 @@ def _save(kind: str, res: TuningResult, vm: ValueModel, ps: PredictionSet, args,
             warnings.warn(f"held-out check: {flagged} {why}; the weights may not carry over to other requests")
     return 1 if (args.strict and (not res.converged or flagged)) else 0
 
+# %% ../nbs/05_cli.ipynb #c7dc556e
 def _split(ps: PredictionSet, args) -> tuple[PredictionSet, PredictionSet | None]:
     "(requests to tune on, held-out requests or None)"
     if args.holdout is None: return ps, None
