@@ -39,6 +39,7 @@ def _tasks_of(weights: ValueModel | Mapping[str, float]) -> list[str]:
     if isinstance(weights, Mapping): return list(weights)
     raise TypeError(f"weights must be a ValueModel or a dict task -> weight (the task columns to read); got {type(weights).__name__}")
 
+# %% ../nbs/06_distributed.ipynb #b768628b
 def shard_sums(
     frame: pd.DataFrame, # long table of whole requests: request_id, item_id, task columns (and a weight column)
     weights: ValueModel | Mapping[str, float], # the value model
@@ -80,6 +81,7 @@ class Evaluation:
         head = f"Evaluation({self.n_requests} requests, {self.n_shards} shard(s), {self.level:.0%} intervals)"
         return head + "\n" + self.table().to_string(float_format=lambda v: f"{v:.4f}")
 
+# %% ../nbs/06_distributed.ipynb #f299e81c
 def evaluation_from_sums(
     sums: EvaluationSums, # the sums of every request (merged over shards)
     tasks: list[str], # task names
@@ -126,6 +128,7 @@ def _add_all(parts: list) -> EvaluationSums:
     if not parts: raise ValueError("the dataset has no rows")
     return sum(parts[1:], parts[0])
 
+# %% ../nbs/06_distributed.ipynb #09b7bca7
 def evaluate_distributed(
     path: str | Path, # Parquet file or directory (a dataset of many files), readable by every worker
     weights: ValueModel | Mapping[str, float], # the value model
