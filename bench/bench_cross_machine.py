@@ -101,7 +101,7 @@ def compare(ref: dict, other: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--csv", help="also write the table (quantity x variant) to this CSV file")
-    args = ap.parse_args()
+    args, _ = ap.parse_known_args()  # under bench/run_all.py, argv holds run_all's own selection
     variants = dict(VARIANTS)
     if platform.machine().lower() not in ("x86_64", "amd64"):
         variants = {k: v for k, v in variants.items() if "OPENBLAS_CORETYPE" not in v and "NPY_DISABLE_CPU_FEATURES" not in v}

@@ -377,10 +377,11 @@ def _dcg_by_keys(
             extra_n, extra_g = np.zeros(len(rows)), np.zeros((len(rows),) + g.shape[2:])
             extra_n[cross], extra_g[cross] = c_n, c_g
     if ties == "average":
-        ok = ~bad
-        val = _tied_dcg(ranked[rows[ok]], sr[ok], _cumulative_discounts(k, k, True),
+        ok = slice(None) if not bad.any() else ~bad  # usually every flagged row: no copies of the (r, k) arrays
+        sel = rows[ok]
+        val = _tied_dcg(ranked if sel.size == m else ranked[sel], sr[ok], _cumulative_discounts(k, k, True),
                         None if extra_n is None else extra_n[ok], None if extra_g is None else extra_g[ok])
-        dcg[rows[ok]] = val
+        dcg[sel] = val
     if bad.any(): dcg[rows[bad]] = _dcg_reference(g, s[rows[bad]], k, ties, grows[bad])
     return dcg
 
