@@ -31,6 +31,7 @@ def _py(x: Any) -> Any:
     "Plain Python scalar for messages (numpy 2 scalars repr as `np.int64(3)`)."
     return x.item() if isinstance(x, np.generic) else x
 
+# %% ../nbs/01_value_model.ipynb #f2753aef
 def _check_tasks(tasks: Sequence[str], # task names to check
                  what: str, # who owns them, for the message
                 ) -> list[str]:
@@ -52,6 +53,7 @@ def _weight_number(task: str, # task the weight belongs to
         raise ValueError(f"weight for task {task!r} must be a number; got {v!r}")
     return float(v)
 
+# %% ../nbs/01_value_model.ipynb #3482b060
 def _check_weight_values(w: np.ndarray, # weights `(T,)` or `(B, T)`
                          tasks: Sequence[str] | None, # names for messages
                         ) -> np.ndarray:
@@ -75,12 +77,14 @@ def _json_number(x: float) -> int | float:
     "Integral weights as ints (`20`, not `20.0`), everything else as the exact float."
     return int(x) if float(x).is_integer() and abs(x) < 2**53 else float(x)
 
+# %% ../nbs/01_value_model.ipynb #d0905687
 def _json_default(o: Any) -> Any:
     "Let extra blocks (e.g. tuning results) hold numpy scalars and arrays."
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, np.ndarray): return o.tolist()
     raise TypeError(f"{type(o).__name__} is not JSON serializable")
 
+# %% ../nbs/01_value_model.ipynb #eb913a45
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     "JSON object hook: plain `json` silently keeps the last of two equal keys; reject them instead."
     dup = [k for k, c in Counter(k for k, _ in pairs).items() if c > 1]
@@ -253,6 +257,7 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
 
+# %% ../nbs/01_value_model.ipynb #8e087c2f
 def _first_duplicate_item(item_ids: np.ndarray, # (Q, N) object
                           mask: np.ndarray, # (Q, N) bool
                          ) -> tuple[int, int] | None:
