@@ -156,11 +156,13 @@ def _check_input_paths(args: argparse.Namespace) -> tuple[Path, Path]:
     if not pred_path.exists(): raise CliError(f"predictions file not found: {pred_path}")
     return vm_path, pred_path
 
+# %% ../nbs/05_cli.ipynb #380c93b5
 def _load_value_model(vm_path: Path) -> ValueModel:
     from value_model_tuning.value_model import ValueModel
     try: return ValueModel.from_json(vm_path)
     except ValueError as e: raise CliError(str(e)) from None  # the message names the file once
 
+# %% ../nbs/05_cli.ipynb #f6cf5546
 def load_inputs(args: argparse.Namespace) -> tuple[ValueModel, PredictionSet]:
     "The value model and the predictions for its tasks (a sample of requests with --sample-requests), file problems as `CliError`"
     from value_model_tuning.value_model import PredictionSet
@@ -194,6 +196,7 @@ def _holdout_block(kind: str, # "gap" or "regret"
     else: b |= {"objective": h.attrs["objective"]}
     return b
 
+# %% ../nbs/05_cli.ipynb #ff7e4819
 def tuning_block(
     kind: str, # "gap" or "regret"
     res: TuningResult, # the tuner's result
@@ -241,6 +244,7 @@ def _holdout_lines(kind: str, h: pd.DataFrame) -> list[str]:
                    f"(tuned on: {o['tuned']:.4g}); " + (f"**guardrails broken: {flagged}**" if flagged else "no guardrail broken"))
     return ["", f"## Held-out check ({n} requests)", "", f"- {verdict}", "", _md_table(h), ""]
 
+# %% ../nbs/05_cli.ipynb #da4c8a02
 def report_text(
     kind: str, # "gap" or "regret"
     before: ValueModel, # input value model
@@ -288,6 +292,7 @@ def report_text(
     if holdout is not None: lines += _holdout_lines(kind, holdout)
     return "\n".join(lines)
 
+# %% ../nbs/05_cli.ipynb #c354e57d
 def write_report(
     path: str | Path, # where to write the Markdown
     kind: str, # "gap" or "regret"
@@ -414,6 +419,7 @@ def _evaluation_table(vm: ValueModel, ev) -> pd.DataFrame:
     df = pd.DataFrame({"weight": w, "simplex": w / w.sum()}, index=pd.Index(vm.tasks, name="task"))
     return df.join(ev.table())
 
+# %% ../nbs/05_cli.ipynb #89a8dcbd
 def evaluate_config(
     vm: ValueModel, # the value model to evaluate
     ps: PredictionSet, # predictions for its tasks
@@ -445,6 +451,7 @@ def _evaluate_on_dask(args: argparse.Namespace, vm: ValueModel, path: Path, k: i
                                     request_col=args.request_col, item_col=args.item_col, weight_col=args.weight_col)
     except (OSError, TimeoutError) as e: raise CliError(f"dask scheduler {args.dask_scheduler}: {e}") from None
 
+# %% ../nbs/05_cli.ipynb #25ef6a07
 def cmd_evaluate(args: argparse.Namespace) -> int:
     "`vmt evaluate`: print fractions and regrets of a value model with intervals (k defaults to its tuning block's)"
     vm_path, pred_path = _check_input_paths(args)
@@ -481,6 +488,7 @@ def _silence_stdout() -> None:
     # not a real file (e.g. redirected in-process)
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation): pass
 
+# %% ../nbs/05_cli.ipynb #32858594
 def main(
     argv: list[str] | None = None, # arguments after `vmt`; None = sys.argv[1:]
 ) -> int:
