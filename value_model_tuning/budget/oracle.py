@@ -13,19 +13,21 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from fastcore.basics import patch
 from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor
 from tqdm.auto import tqdm
 
 from .slates import (SimConfig, World, check_slates, effective_slate_size, expected_play,
-                                              play_probability, sample_world)
+                                              play_probability, sample_world, slot_play_probs)
 from ..checks import (as_generator, check_array, check_bool, check_int, check_n_jobs, check_real,
-                                       check_seeds, check_type, renamed, stream_rng)
+                                       check_seeds, check_type, check_unit, renamed, stream_rng)
 
 # %% auto #0
 __all__ = ['BASELINES', 'dominance_prune', 'knapsack_frontier', 'cardinality_knapsack', 'compose_slates', 'OracleResult',
-           'knapsack_oracle', 'brute_force_oracle', 'random_slates', 'top_k_slates', 'myopic_slates',
+           'knapsack_oracle', 'brute_force_oracle', 'discounted_return', 'brute_force_discounted',
+           'DiscountedOracleResult', 'discounted_oracle', 'random_slates', 'top_k_slates', 'myopic_slates',
            'density_greedy_slates', 'oracle_slates', 'compare_policies']
 
 # %% ../../nbs/11_oracle.ipynb #63a9091a
@@ -326,6 +328,294 @@ def brute_force_oracle(
     play = expected_play(np.tile(perms, (U, 1)), many).reshape(U, P)
     best = play.argmax(axis=1)
     return play[np.arange(U), best], perms[best]
+
+# %% ../../nbs/11_oracle.ipynb #27e014a7
+def discounted_return(
+    slates: np.ndarray, # (U, K) item indices
+    world: World, # items, budgets and choice model
+    gamma: float, # discount in [0, 1]
+) -> np.ndarray:
+    "Expected γ-discounted return from slot 0 per user, `(U,)`: $\\sum_t \\gamma^t P(\\text{play at slot } t)$"
+    gamma = check_unit(gamma, "gamma")
+    p = slot_play_probs(slates, world)
+    return (p * gamma ** np.arange(p.shape[1])).sum(axis=1)
+
+# %% ../../nbs/11_oracle.ipynb #1e2be008
+def brute_force_discounted(
+    world: World, # a tiny world
+    gamma: float, # discount in [0, 1]
+    *,
+    max_rows: int = 5_000_000, # refuse more than this many (user, slate) evaluations
+) -> tuple[np.ndarray, np.ndarray]:
+    "Best closed-form discounted return `(U,)` and a best slate `(U, K)` per user, by evaluating every ordered slate"
+    gamma = check_unit(gamma, "gamma")
+    perms = np.array(list(itertools.permutations(range(world.n_items), world.slate_size)), np.int64)
+    P, U = len(perms), world.n_users
+    if P * U > max_rows:
+        raise ValueError(f"{P} slates x {U} users exceeds max_rows={max_rows}; brute force is for tiny worlds")
+    many = world.with_budgets(np.repeat(world.budgets, P))
+    ret = discounted_return(np.tile(perms, (U, 1)), many, gamma).reshape(U, P)
+    best = ret.argmax(axis=1)
+    return ret[np.arange(U), best], perms[best]
+
+# %% ../../nbs/11_oracle.ipynb #5eb476dc
+def _sparse_levels(
+    row: np.ndarray, # (W,) one row of a DP table
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    "Max and argmax of `row` over the window of $2^k$ cells starting at each column, for k = 0, 1, ... (a sparse table)"
+    vals, args, k = [row], [np.arange(row.size)], 1
+    while 2 * k <= row.size:
+        v, a = vals[-1], args[-1]
+        right = v[k:] > v[:-k]  # ties keep the left (cheaper) cell
+        vals.append(np.where(right, v[k:], v[:-k]))
+        args.append(np.where(right, a[k:], a[:-k]))
+        k *= 2
+    return vals, args
+
+# %% ../../nbs/11_oracle.ipynb #0a550fbf
+def _window_max(
+    row: np.ndarray, # (W,) one row of a DP table
+    lo: np.ndarray, # (U,) first column of each user's window (may be < 0)
+    hi: np.ndarray, # (U,) last column of each user's window, inclusive (may be >= W)
+) -> tuple[np.ndarray, np.ndarray]:
+    "Per user, the largest cell of `row[lo:hi+1]` and its column; -inf where the window is empty"
+    vals, args = _sparse_levels(row)
+    lo, hi = np.maximum(lo, 0), np.minimum(hi, row.size - 1)
+    ok = hi >= lo
+    level = np.floor(np.log2(np.where(ok, hi - lo + 1, 1))).astype(np.int64)  # two overlapping 2^level blocks
+    best, col = np.full(lo.size, -np.inf), np.zeros(lo.size, np.int64)
+    for k in np.unique(level[ok]):
+        m = ok & (level == k)
+        a, b = lo[m], hi[m] - (1 << int(k)) + 1
+        right = vals[k][b] > vals[k][a]
+        best[m] = np.where(right, vals[k][b], vals[k][a])
+        col[m] = np.where(right, args[k][b], args[k][a])
+    return best, col
+
+# %% ../../nbs/11_oracle.ipynb #c8e9e929
+def _slot_dp(
+    shift: np.ndarray, # (n, K) value added when item j (in processing order) becomes the t-th item taken
+    scale: np.ndarray | None, # (n,) factor on the value so far when item j is taken (cascade); None: 1 (additive)
+    weight: np.ndarray, # (n,) int64 item weights (cost grid units)
+    max_items: int, # K
+    width: int, # total weights 0..width-1 are tracked; heavier sets are dropped
+) -> tuple[np.ndarray, list]:
+    "Best value `(K+1, width)` per count and *exact* total weight over items taken in order, and per-item take bits"
+    K = max_items
+    V = np.full((K + 1, width), -np.inf)
+    V[0, 0] = 0.0
+    takes: list[np.ndarray | None] = []
+    for j in range(weight.size):
+        c = int(weight[j])
+        if c >= width:
+            takes.append(None)
+            continue
+        prev = V[:K, :width - c]
+        if scale is None:
+            cand = prev + shift[j][:, None]
+        else:  # -inf (no such set) must stay -inf, also when the scale is 0
+            alive = prev > -np.inf
+            cand = np.where(alive, scale[j] * np.where(alive, prev, 0.0) + shift[j][:, None], -np.inf)
+        take = cand > V[1:, c:]
+        np.maximum(V[1:, c:], cand, out=V[1:, c:])
+        takes.append(take)
+    return V, takes
+
+# %% ../../nbs/11_oracle.ipynb #a9e4f9e1
+def _cell_backtrack(
+    takes: list, # per item (processing order): take bits `(K, width - c)` or None, from `_slot_dp`
+    weight: np.ndarray, # (n,) int64 item weights, processing order
+    items: np.ndarray, # (n,) original index of each processed item
+    count: np.ndarray, # (U,) each user's final cell: count of items
+    col: np.ndarray, # (U,) and exact total weight
+    n_items: int, # N, width of the returned mask
+) -> np.ndarray:
+    "Chosen items `(U, N)` bool: from each user's cell, walk the items backwards, all users at once"
+    U = count.size
+    chosen = np.zeros((U, n_items), bool)
+    t, w, users = count.astype(np.int64), col.astype(np.int64), np.arange(U)
+    for j in range(len(takes) - 1, -1, -1):
+        if takes[j] is None: continue
+        c = int(weight[j])
+        live = (t > 0) & (w >= c)
+        hit = np.zeros(U, bool)
+        hit[live] = takes[j][t[live] - 1, w[live] - c]
+        chosen[users[hit], items[j]] = True
+        t -= hit
+        w = np.where(hit, w - c, w)
+    return chosen
+
+# %% ../../nbs/11_oracle.ipynb #d4b5fd96
+def _stopper_slates(
+    world: World, # items and slate size
+    chosen: np.ndarray, # (U, N) bool: each user's examined set (at most K items)
+) -> np.ndarray:
+    "Slates `(U, K)`: the chosen set by descending relevance, then the other items by descending cost"
+    N, K = world.n_items, world.slate_size
+    rel_rank = np.argsort(np.argsort(-world.relevance, kind="stable"), kind="stable")
+    cost_rank = np.argsort(np.argsort(-world.cost, kind="stable"), kind="stable")
+    # the costliest outsider right after the set is the best stopper: it ends the scan if any item can
+    key = np.where(chosen, rel_rank, N + cost_rank)
+    return np.argsort(key, axis=1, kind="stable")[:, :K]
+
+# %% ../../nbs/11_oracle.ipynb #b6c9a412
+def _family_best(
+    world: World, # items, budgets, choice model
+    items: np.ndarray, # (n,) items the DP may use, in processing order
+    shift: np.ndarray, # (N, K) per item and count, as in `_slot_dp` (indexed by original item)
+    scale: np.ndarray | None, # (N,) as in `_slot_dp`, or None
+    units: np.ndarray, # (N,) int64 item costs on the grid (rounded down)
+    hi: np.ndarray, # (U,) largest grid total strictly below each budget
+    lo: np.ndarray | None, # (U,) smallest grid total of a set of 0 items that a stopper can end; None: no bound
+    counts: range, # set sizes to consider
+    width: int, # DP columns
+) -> tuple[np.ndarray, np.ndarray]:
+    "Best DP value per user over `counts` and windows `[lo - t, hi]` (`[0, hi]` if lo is None), and those sets' slates"
+    V, takes = _slot_dp(shift[items], None if scale is None else scale[items], units[items], world.slate_size, width)
+    U = world.n_users
+    best, t_best, c_best = np.full(U, -np.inf), np.zeros(U, np.int64), np.zeros(U, np.int64)
+    for t in counts:
+        v, c = _window_max(V[t], np.zeros(U, np.int64) if lo is None else lo - t, hi)
+        better = v > best
+        best[better], t_best[better], c_best[better] = v[better], t, c[better]
+    chosen = _cell_backtrack(takes, units[items], items, t_best, c_best, world.n_items)
+    return best, _stopper_slates(world, chosen)
+
+# %% ../../nbs/11_oracle.ipynb #5af5c207
+def _chord_bound(
+    lams: np.ndarray, # (M,) parameters λ evaluated, ascending, from 0 to 1
+    F: np.ndarray, # (M, U) an upper bound on F(λ) = max_E [N(E) - λ (A + D(E))] at each λ, per user
+) -> np.ndarray:
+    "Upper bound `(U,)` on each user's root of F: F is convex and falls, so its root lies left of the chord's"
+    U = F.shape[1]
+    m1 = np.argmax(F <= 0, axis=0)  # first λ with F <= 0 (F(1) < 0 always): the root is at most there
+    m0, cols = np.maximum(m1 - 1, 0), np.arange(U)
+    l0, l1, f0, f1 = lams[m0], lams[m1], F[m0, cols], F[m1, cols]
+    return np.where(f0 > 0, l0 + f0 * (l1 - l0) / np.maximum(f0 - f1, 1e-300), l1)
+
+# %% ../../nbs/11_oracle.ipynb #b9b5e6ab
+@dataclass(frozen=True, eq=False)
+class DiscountedOracleResult:
+    "Per user, a slate maximizing the γ-discounted return, its return, a certified upper bound, and its play."
+    slates: np.ndarray # (U, K) examined set by descending relevance, then a stopper and fillers
+    ret: np.ndarray # (U,) closed-form discounted return of `slates`
+    ret_upper: np.ndarray # (U,) no slate has a larger discounted return (cost grid relaxation, Dinkelbach chord)
+    play: np.ndarray # (U,) closed-form play probability of `slates`
+    gamma: float # the discount
+    delta: float # cost grid step of the DP
+    n_lambda: int # parametric problems solved (MNL; 0 for the cascade)
+
+    @property
+    def gap(self) -> np.ndarray:
+        "Certified optimality gap per user, ret_upper - ret (>= 0)"
+        return self.ret_upper - self.ret
+
+    def __repr__(self) -> str:
+        return (f"DiscountedOracleResult(U={self.play.size}, gamma={self.gamma:g}, mean return={self.ret.mean():.5f}, "
+                f"mean play={self.play.mean():.5f}, max gap={self.gap.max():.2g}, "
+                f"users with gap > 1e-9: {int((self.gap > 1e-9).sum())}, delta={self.delta:g}, "
+                f"lambdas={self.n_lambda})")
+
+# %% ../../nbs/11_oracle.ipynb #bda38b04
+def _mnl_step(
+    world: World, # items, budgets (choice "mnl")
+    gamma: float, # discount
+    lam: float, # the parameter λ of the linearized ratio
+    *,
+    delta: float, # cost grid step
+    units: np.ndarray, # (N,) int64 item costs on the grid, rounded down
+    hi: np.ndarray, # (U,) largest grid total strictly below each budget
+    width: int, # DP columns
+    stoppers: np.ndarray, # costliest items h_1, h_2, ... whose families "h_i not in E" are solved exactly
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    "Upper bound `(U,)` on F(λ) (exact on the grid once all K families are solved) and candidate slates"
+    K = world.slate_size
+    e = world.item_value
+    order = np.argsort(-world.relevance, kind="stable")  # slot order of any examined set (exchange argument)
+    shift = (gamma ** np.arange(K) - lam)[None, :] * e[:, None]
+
+    def lo(stop_cost: float) -> np.ndarray:  # grid bound of c(E) >= u - c_f, relaxed by t units for t items
+        return np.ceil((world.budgets - stop_cost) / delta).astype(np.int64)
+
+    F_full, S_full = _family_best(world, order, shift, None, units, hi, None, range(K, K + 1), width)
+    F_rel, S_rel = _family_best(world, order, shift, None, units, hi, lo(world.cost.max()), range(K), width)
+    Fs, cands = [F_full], [S_full, S_rel]
+    for h in stoppers:
+        F_h, S_h = _family_best(world, order[order != h], shift, None, units, hi, lo(world.cost[h]), range(K), width)
+        Fs.append(F_h)
+        cands.append(S_h)
+    upper = np.maximum.reduce(Fs) if len(stoppers) == K else np.maximum(F_full, F_rel)
+    return upper - lam * np.exp(world.null_logit), cands
+
+# %% ../../nbs/11_oracle.ipynb #b6cb80b3
+def _cascade_best(
+    world: World, # items, budgets (choice "cascade")
+    gamma: float, # discount
+    *,
+    units: np.ndarray, # (N,) int64 item costs on the grid, rounded down
+    hi: np.ndarray, # (U,) largest grid total strictly below each budget
+    width: int, # DP columns
+) -> tuple[np.ndarray, np.ndarray]:
+    "Cascade: best suffix-built return per user (an upper bound over the grid) and its slates"
+    K = world.slate_size
+    p = expit(world.relevance - world.cascade_logit_shift)
+    order = np.argsort(world.relevance, kind="stable")  # ascending: each slate is built from its last slot up
+    shift = np.repeat(p[:, None], K, axis=1)  # prepending item j to a suffix worth V gives p_j + γ (1 - p_j) V
+    return _family_best(world, order, shift, gamma * (1.0 - p), units, hi, None, range(K + 1), width)
+
+# %% ../../nbs/11_oracle.ipynb #82984f95
+def discounted_oracle(
+    world: World, # items, budgets, choice model ("mnl" or "cascade")
+    gamma: float, # discount in [0, 1]
+    *,
+    delta: float = 0.05, # cost grid step (time units) of the DP
+    tol: float = 1e-9, # stop refining λ once every user's certified gap is at most this
+    max_rounds: int = 6, # refinement rounds of the λ grid (MNL)
+    n_lambda: int = 16, # λ values per round (MNL)
+) -> DiscountedOracleResult:
+    "Per user (budget known), the slate maximizing the γ-discounted expected return, with a certified upper bound"
+    world = check_type(world, "world", World)
+    gamma = check_unit(gamma, "gamma")
+    delta = check_real(delta, "delta", lo=0, lo_open=True)
+    tol = check_real(tol, "tol", lo=0)
+    max_rounds, n_lambda = check_int(max_rounds, "max_rounds", lo=1), check_int(n_lambda, "n_lambda", lo=2)
+    K = world.slate_size
+    units = np.floor(world.cost / delta).astype(np.int64)  # rounded down: every DP is a relaxation
+    hi = np.ceil(world.budgets / delta).astype(np.int64) - 1  # grid totals strictly below u
+    width = int(max(min(hi.max(), np.sort(units)[-K:].sum()), 0)) + 1
+    best_S = knapsack_oracle(world, delta=None).slates  # the play optimum: exact at γ = 1, a candidate at any γ
+    best_R = discounted_return(best_S, world, gamma)
+
+    def consider(S: np.ndarray) -> None:  # keep, per user, the slate with the larger true return
+        R = discounted_return(S, world, gamma)
+        better = R > best_R
+        best_S[better], best_R[better] = S[better], R[better]
+
+    if world.choice == "cascade":
+        upper, S = _cascade_best(world, gamma, units=units, hi=hi, width=width)
+        consider(S)
+        n_solved = 0
+    else:
+        stoppers = np.argsort(-world.cost, kind="stable")[:K]
+        lams, Fs, grid, n_fam = [], [], np.linspace(0.0, 1.0, n_lambda + 1), 1
+        for r in range(max_rounds):
+            for lam in grid:
+                F, cands = _mnl_step(world, gamma, float(lam), delta=delta, units=units, hi=hi, width=width,
+                                     stoppers=stoppers[:n_fam])
+                lams.append(float(lam))
+                Fs.append(F)
+                for S in cands:
+                    consider(S)
+            o = np.argsort(lams, kind="stable")
+            upper = _chord_bound(np.asarray(lams)[o], np.asarray(Fs)[o])
+            open_ = upper - best_R > tol
+            if not open_.any(): break
+            n_fam = K if r >= 1 else n_fam  # the exact stopper families only for what the relaxation leaves open
+            pts = np.r_[best_R[open_], upper[open_]]  # Dinkelbach points and chord roots of the open users
+            grid = np.unique(pts if pts.size <= 2 * n_lambda else np.quantile(pts, np.linspace(0, 1, n_lambda)))
+        n_solved = len(lams)
+    return DiscountedOracleResult(slates=best_S, ret=best_R, ret_upper=np.maximum(upper, best_R),
+                                  play=expected_play(best_S, world), gamma=gamma, delta=delta, n_lambda=n_solved)
 
 # %% ../../nbs/11_oracle.ipynb #1a6d88fa
 _renamed = renamed  # checks.renamed, imported from here by budget.agents and budget.experiments
