@@ -366,6 +366,7 @@ def _derive(ps: PredictionSet, **changes: Any) -> PredictionSet:
         object.__setattr__(new, f.name, _readonly(a) if isinstance(a, np.ndarray) and a.flags.writeable else a)
     return new
 
+# %% ../nbs/01_value_model.ipynb #3f017dcc
 @patch
 def select_tasks(self: PredictionSet, names: Sequence[str] | str, # tasks to keep, in the order wanted
                 ) -> PredictionSet:
@@ -377,6 +378,7 @@ def select_tasks(self: PredictionSet, names: Sequence[str] | str, # tasks to kee
     idx = [self.tasks.index(t) for t in names]
     return _derive(self, values=self.values[..., idx], tasks=names)
 
+# %% ../nbs/01_value_model.ipynb #eec991b1
 @patch
 def take_requests(self: PredictionSet, idx: Sequence[int] | np.ndarray, # request positions, or a (Q,) boolean mask
                  ) -> PredictionSet:
@@ -501,6 +503,7 @@ def from_frame(cls: PredictionSet, df: pd.DataFrame, # long table: one row per (
         rw = g.first().to_numpy()
     return cls(values, mask=mask, tasks=tasks, request_ids=np.asarray(rids, dtype=object), item_ids=item_ids, request_weights=rw)
 
+# %% ../nbs/01_value_model.ipynb #a7910ec1
 @patch
 def to_frame(self: PredictionSet, request_col: str = "request_id", # name of the request column
              item_col: str = "item_id", # name of the item column
@@ -523,10 +526,12 @@ def _suffix(path: Path) -> str:
         raise ValueError(f"unsupported predictions file suffix {s!r} in {str(path)!r}; use .csv or .parquet")
     return s
 
+# %% ../nbs/01_value_model.ipynb #87021369
 def _table_kind(path: Path) -> str:
     "'parquet' or 'csv': by suffix, and a directory is a Parquet dataset (one table split over files)"
     return "parquet" if path.is_dir() or _suffix(path) != ".csv" else "csv"
 
+# %% ../nbs/01_value_model.ipynb #d902e5c8
 def _columns_to_read(names: list[str], # the table's columns
                      request_col: str, item_col: str, weight_col: str | None, tasks: Sequence[str] | None,
                     ) -> list[str] | None:
@@ -539,7 +544,7 @@ def _columns_to_read(names: list[str], # the table's columns
     if missing: raise ValueError(f"task columns {missing} are not in the file (have {names})")
     return list(dict.fromkeys([*ids, *tasks]))
 
-
+# %% ../nbs/01_value_model.ipynb #477a5065
 def _check_count(n, name: str) -> int:
     "`n` as an int >= 1"
     return check_int(n, name, lo=1)
@@ -558,6 +563,7 @@ def _parquet_sample_ids(dataset, request_col: str, n: int, seed: int, batch_rows
     if best is None: raise ValueError("the file has no rows")
     return best[1]
 
+# %% ../nbs/01_value_model.ipynb #4a2b7e6c
 def _read_parquet(path: Path, cols_for, request_col: str, n: int | None, seed: int, batch_rows: int) -> pd.DataFrame:
     "A Parquet file or directory as a frame: all of it, or pass 2 keeping only the rows of the sampled requests"
     import pyarrow as pa
@@ -574,6 +580,7 @@ def _read_parquet(path: Path, cols_for, request_col: str, n: int | None, seed: i
              for frag in dataset.get_fragments() for rg in frag.split_by_row_group()]
     return pa.concat_tables(parts).to_pandas()
 
+# %% ../nbs/01_value_model.ipynb #3fc97ebb
 def _read_csv(path: Path, cols_for, request_col: str, n: int | None, seed: int, batch_rows: int) -> pd.DataFrame:
     "A CSV file as a frame: all of it, or two passes in chunks keeping only the rows of the sampled requests"
     cols = cols_for(list(pd.read_csv(path, nrows=0).columns))
@@ -606,6 +613,7 @@ def from_file(cls: PredictionSet, path: str | Path, # .csv or .parquet long tabl
     reader = _read_parquet if _table_kind(path) == "parquet" else _read_csv
     return cls.from_frame(reader(path, cols_for, request_col, n, seed, batch_rows), **kwargs)
 
+# %% ../nbs/01_value_model.ipynb #acf8787f
 @patch
 def to_file(self: PredictionSet, path: str | Path, # .csv or .parquet
             **kwargs: Any, # passed to `PredictionSet.to_frame`
@@ -698,6 +706,7 @@ def blended_scores(predictions: PredictionSet | np.ndarray, # a set, or an (N, T
     if fill != 0.0: s = np.where(ps.mask, s, fill)
     return s[..., 0, :] if one else s
 
+# %% ../nbs/01_value_model.ipynb #2ebd16e9
 @patch
 def score(self: ValueModel, predictions: PredictionSet | np.ndarray, # a set (tasks matched by name) or an array in this model's task order
           fill: float = 0.0, # score at padded slots
