@@ -393,8 +393,8 @@ def cmd_gap(args: argparse.Namespace) -> int:
     res = tune_gap_targets(tune_on, targets, k=args.k, method=args.method, tol=args.tol, seed=args.seed,
                            max_iter=args.max_iter, de_max_iter=args.max_iter,  # --max-iter bounds the DE fallback too
                            initial=vm, time_limit=args.time_limit)
-    h = None if held is None else holdout_fractions(res, held, args.k, level=args.level, n_boot=args.n_boot, seed=args.seed,
-                                                    tuned_on=tune_on)
+    h = None if held is None else holdout_fractions(res, held, args.k, level=args.level, n_boot=args.n_boot,
+                                                    seed=args.seed, tuned_on=tune_on)
     return _save("gap", res, vm, tune_on, args, h)
 
 # %% ../nbs/05_cli.ipynb #641f3b13
@@ -408,7 +408,8 @@ def cmd_regret(args: argparse.Namespace) -> int:
     tune_on, held = _split(ps, args)
     res = minimize_regret(tune_on, imp, k=args.k, method=args.method, guardrails=guards, seed=args.seed,
                           initial=vm, max_iter=args.max_iter, time_limit=args.time_limit)
-    h = None if held is None else holdout_regrets(res, held, args.k, level=args.level, n_boot=args.n_boot, seed=args.seed)
+    h = None if held is None else holdout_regrets(res, held, args.k, level=args.level, n_boot=args.n_boot,
+                                                  seed=args.seed)
     return _save("regret", res, vm, tune_on, args, h)
 
 # %% ../nbs/05_cli.ipynb #f0b047bd

@@ -732,7 +732,9 @@ def task_catalog(n_tasks: int, # T
                 ) -> tuple[list[str], np.ndarray]:
     "First `n_tasks` task names and base rates (descending); beyond the named ones the rate halves per task."
     names, rates = list(TASK_BASE_RATES), list(TASK_BASE_RATES.values())
-    for t in range(len(names), n_tasks): names.append(f"p_event_{t}"); rates.append(rates[-1] / 2)
+    for t in range(len(names), n_tasks):
+        names.append(f"p_event_{t}")
+        rates.append(rates[-1] / 2)
     return names[:n_tasks], np.array(rates[:n_tasks])
 
 # %% ../nbs/01_value_model.ipynb #d5783df5
