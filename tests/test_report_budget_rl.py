@@ -28,6 +28,12 @@ def test_budget_rl_smoke(run_report, tmp_path):
     assert agents.predicted_return.between(0, 1).all() and agents.value_mae.ge(0).all()
     bar = pd.read_csv(out / "tables" / "rl_quality_bar.csv")
     assert set(bar.agent) == {"sarsa γ=0.8", "qlearning γ=0.8"} and len(bar) == 2 * len(budgets)
+    misses = pd.read_csv(out / "tables" / "rl_quality_misses.csv")
+    assert {"optimum_play_fraction", "own_objective_fraction", "optimum_return", "optimum_gap"} <= set(misses.columns)
+    assert misses.optimum_play_fraction.between(0, 1 + 1e-9).all() and misses.optimum_gap.ge(0).all()
+    # no agent beats the certified upper bound of the exact γ = 0.8 optimum
+    assert (misses.own_objective_fraction * misses.optimum_return <= misses.optimum_return + misses.optimum_gap
+            + 1e-9).all()
     cells = json.loads((out / "budget_rl.ipynb").read_text())["cells"]
     text = "".join("".join(o.get("data", {}).get("text/markdown", "")) for c in cells for o in c.get("outputs", []))
     # the released Q-learning table is overlaid and compared (play/ESS vs γ, RL vs bandit deltas)
@@ -35,3 +41,5 @@ def test_budget_rl_smoke(run_report, tmp_path):
                    "Our Q-learning minus the released Q-learning", "Released Q-learning at b = 100 (100 seeds)",
                    "Panels on a symlog axis"):
         assert phrase in text, phrase
+    if len(misses):  # the computed verdict on the misses
+        assert "The exact γ = 0.8 optimum plays" in text
