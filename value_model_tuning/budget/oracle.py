@@ -7,7 +7,7 @@ Docs: https://vmt-dev.github.io/value_model_tuning/oracle.html.md"""
 # %% ../../nbs/11_oracle.ipynb #781ccbcd
 from __future__ import annotations
 
-import contextlib, itertools
+import contextlib, itertools, math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,7 +20,8 @@ from joblib.externals.loky import get_reusable_executor
 from tqdm.auto import tqdm
 
 from .slates import (SimConfig, World, check_slates, effective_slate_size, expected_play,
-                                              play_probability, sample_world, slot_play_probs)
+                                              examined_mask, play_probability, sample_world,
+                                              slot_play_probs)
 from ..checks import (as_generator, check_array, check_bool, check_int, check_n_jobs, check_real,
                                        check_seeds, check_type, check_unit, renamed, stream_rng)
 
@@ -340,24 +341,6 @@ def discounted_return(
     p = slot_play_probs(slates, world)
     return (p * gamma ** np.arange(p.shape[1])).sum(axis=1)
 
-# %% ../../nbs/11_oracle.ipynb #1e2be008
-def brute_force_discounted(
-    world: World, # a tiny world
-    gamma: float, # discount in [0, 1]
-    *,
-    max_rows: int = 5_000_000, # refuse more than this many (user, slate) evaluations
-) -> tuple[np.ndarray, np.ndarray]:
-    "Best closed-form discounted return `(U,)` and a best slate `(U, K)` per user, by evaluating every ordered slate"
-    gamma = check_unit(gamma, "gamma")
-    perms = np.array(list(itertools.permutations(range(world.n_items), world.slate_size)), np.int64)
-    P, U = len(perms), world.n_users
-    if P * U > max_rows:
-        raise ValueError(f"{P} slates x {U} users exceeds max_rows={max_rows}; brute force is for tiny worlds")
-    many = world.with_budgets(np.repeat(world.budgets, P))
-    ret = discounted_return(np.tile(perms, (U, 1)), many, gamma).reshape(U, P)
-    best = ret.argmax(axis=1)
-    return ret[np.arange(U), best], perms[best]
-
 # %% ../../nbs/11_oracle.ipynb #5eb476dc
 def _sparse_levels(
     row: np.ndarray, # (W,) one row of a DP table
@@ -399,6 +382,7 @@ def _slot_dp(
     weight: np.ndarray, # (n,) int64 item weights (cost grid units)
     max_items: int, # K
     width: int, # total weights 0..width-1 are tracked; heavier sets are dropped
+    forced: np.ndarray | None = None, # (n,) bool: items every set must contain (their skip branch is closed)
 ) -> tuple[np.ndarray, list]:
     "Best value `(K+1, width)` per count and *exact* total weight over items taken in order, and per-item take bits"
     K = max_items
@@ -407,7 +391,9 @@ def _slot_dp(
     takes: list[np.ndarray | None] = []
     for j in range(weight.size):
         c = int(weight[j])
+        must = forced is not None and bool(forced[j])
         if c >= width:
+            if must: V[:] = -np.inf  # a forced item that never fits: no set is left
             takes.append(None)
             continue
         prev = V[:K, :width - c]
@@ -416,8 +402,14 @@ def _slot_dp(
         else:  # -inf (no such set) must stay -inf, also when the scale is 0
             alive = prev > -np.inf
             cand = np.where(alive, scale[j] * np.where(alive, prev, 0.0) + shift[j][:, None], -np.inf)
-        take = cand > V[1:, c:]
-        np.maximum(V[1:, c:], cand, out=V[1:, c:])
+        if must:  # every set takes item j: the cells without it are gone
+            take = cand > -np.inf
+            V[1:, c:] = cand
+            V[1:, :c] = -np.inf
+            V[0] = -np.inf
+        else:
+            take = cand > V[1:, c:]
+            np.maximum(V[1:, c:], cand, out=V[1:, c:])
         takes.append(take)
     return V, takes
 
@@ -449,14 +441,55 @@ def _cell_backtrack(
 def _stopper_slates(
     world: World, # items and slate size
     chosen: np.ndarray, # (U, N) bool: each user's examined set (at most K items)
+    *,
+    fill: bool = False, # fillers by ascending cost (examined while they fit) instead of descending (a stopper)
 ) -> np.ndarray:
-    "Slates `(U, K)`: the chosen set by descending relevance, then the other items by descending cost"
+    "Slates `(U, K)`: the chosen set by descending relevance, then the other items by descending (ascending) cost"
     N, K = world.n_items, world.slate_size
     rel_rank = np.argsort(np.argsort(-world.relevance, kind="stable"), kind="stable")
-    cost_rank = np.argsort(np.argsort(-world.cost, kind="stable"), kind="stable")
-    # the costliest outsider right after the set is the best stopper: it ends the scan if any item can
+    cost_rank = np.argsort(np.argsort(world.cost if fill else -world.cost, kind="stable"), kind="stable")
+    # the costliest outsider right after the set is the best stopper: it ends the scan if any item can; with
+    # fill, the cheapest comes first: the scan goes on while some outsider fits, and then no later one does
     key = np.where(chosen, rel_rank, N + cost_rank)
     return np.argsort(key, axis=1, kind="stable")[:, :K]
+
+# %% ../../nbs/11_oracle.ipynb #515d4e75
+def _examined_items(
+    slates: np.ndarray, # (U, K) item indices
+    world: World, # the world the slates are shown in
+) -> np.ndarray:
+    "Each user's examined set as a mask `(U, N)` bool"
+    s = check_slates(slates, world)
+    seen = examined_mask(s, world)
+    out = np.zeros((world.n_users, world.n_items), bool)
+    out[np.nonzero(seen)[0], s[seen]] = True
+    return out
+
+# %% ../../nbs/11_oracle.ipynb #1e2be008
+def brute_force_discounted(
+    world: World, # a tiny world
+    gamma: float, # discount in [0, 1]
+    *,
+    max_rows: int = 5_000_000, # refuse more than this many (user, slate) evaluations
+    fill: bool = False, # only slates whose scan ends with no unshown item that still fits (or a full slate)
+) -> tuple[np.ndarray, np.ndarray]:
+    "Best closed-form discounted return `(U,)` and a best slate `(U, K)` per user, by evaluating every ordered slate"
+    gamma, fill = check_unit(gamma, "gamma"), check_bool(fill, "fill")
+    P, U = math.perm(world.n_items, world.slate_size), world.n_users  # counted before any is built
+    if P * U > max_rows:
+        raise ValueError(f"{P} slates x {U} users exceeds max_rows={max_rows}; brute force is for tiny worlds")
+    perms = np.array(list(itertools.permutations(range(world.n_items), world.slate_size)), np.int64)
+    many = world.with_budgets(np.repeat(world.budgets, P))
+    S = np.tile(perms, (U, 1))
+    ret = discounted_return(S, many, gamma)
+    if fill:
+        seen = examined_mask(S, many)
+        left = many.budgets - np.where(seen, many.cost[S], 0.0).sum(axis=1)  # budget after the examined items
+        fits = ~_examined_items(S, many) & (many.cost[None, :] < left[:, None])
+        ret = np.where((seen.sum(axis=1) == world.slate_size) | ~fits.any(axis=1), ret, -np.inf)
+    ret = ret.reshape(U, P)
+    best = ret.argmax(axis=1)
+    return ret[np.arange(U), best], perms[best]
 
 # %% ../../nbs/11_oracle.ipynb #b6c9a412
 def _family_best(
@@ -469,9 +502,13 @@ def _family_best(
     lo: np.ndarray | None, # (U,) smallest grid total of a set of 0 items that a stopper can end; None: no bound
     counts: range, # set sizes to consider
     width: int, # DP columns
+    *,
+    forced: np.ndarray | None = None, # (N,) bool: items every set must contain; None: none
+    fill: bool = False, # compose the slates for the fill class (`_stopper_slates`)
 ) -> tuple[np.ndarray, np.ndarray]:
     "Best DP value per user over `counts` and windows `[lo - t, hi]` (`[0, hi]` if lo is None), and those sets' slates"
-    V, takes = _slot_dp(shift[items], None if scale is None else scale[items], units[items], world.slate_size, width)
+    V, takes = _slot_dp(shift[items], None if scale is None else scale[items], units[items], world.slate_size, width,
+                        None if forced is None else forced[items])
     U = world.n_users
     best, t_best, c_best = np.full(U, -np.inf), np.zeros(U, np.int64), np.zeros(U, np.int64)
     for t in counts:
@@ -479,7 +516,7 @@ def _family_best(
         better = v > best
         best[better], t_best[better], c_best[better] = v[better], t, c[better]
     chosen = _cell_backtrack(takes, units[items], items, t_best, c_best, world.n_items)
-    return best, _stopper_slates(world, chosen)
+    return best, _stopper_slates(world, chosen, fill=fill)
 
 # %% ../../nbs/11_oracle.ipynb #5af5c207
 def _chord_bound(
@@ -504,6 +541,7 @@ class DiscountedOracleResult:
     gamma: float # the discount
     delta: float # cost grid step of the DP
     n_lambda: int # parametric problems solved (MNL; 0 for the cascade)
+    fill: bool = False # optimum over the fill class (no item left out that the user could still examine)
 
     @property
     def gap(self) -> np.ndarray:
@@ -514,7 +552,7 @@ class DiscountedOracleResult:
         return (f"DiscountedOracleResult(U={self.play.size}, gamma={self.gamma:g}, mean return={self.ret.mean():.5f}, "
                 f"mean play={self.play.mean():.5f}, max gap={self.gap.max():.2g}, "
                 f"users with gap > 1e-9: {int((self.gap > 1e-9).sum())}, delta={self.delta:g}, "
-                f"lambdas={self.n_lambda})")
+                f"lambdas={self.n_lambda}" + (", fill" if self.fill else "") + ")")
 
 # %% ../../nbs/11_oracle.ipynb #bda38b04
 def _mnl_step(
@@ -526,25 +564,33 @@ def _mnl_step(
     units: np.ndarray, # (N,) int64 item costs on the grid, rounded down
     hi: np.ndarray, # (U,) largest grid total strictly below each budget
     width: int, # DP columns
-    stoppers: np.ndarray, # costliest items h_1, h_2, ... whose families "h_i not in E" are solved exactly
+    n_families: int, # solve the exact families of the first this many end items (all K: F exact on the grid)
+    fill: bool = False, # the fill class: no outsider fits once the scan ends (else some outsider ends it)
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     "Upper bound `(U,)` on F(λ) (exact on the grid once all K families are solved) and candidate slates"
-    K = world.slate_size
-    e = world.item_value
+    K, N = world.slate_size, world.n_items
     order = np.argsort(-world.relevance, kind="stable")  # slot order of any examined set (exchange argument)
-    shift = (gamma ** np.arange(K) - lam)[None, :] * e[:, None]
+    shift = (gamma ** np.arange(K) - lam)[None, :] * world.item_value[:, None]
+    # The outsider that decides where the scan ends: the costliest (a stopper) or, with fill, the cheapest; it
+    # is the i-th of `ends` iff ends[i] is not in E (and, with fill, ends[:i] all are)
+    ends = np.argsort(world.cost if fill else -world.cost, kind="stable")[:K]
 
-    def lo(stop_cost: float) -> np.ndarray:  # grid bound of c(E) >= u - c_f, relaxed by t units for t items
-        return np.ceil((world.budgets - stop_cost) / delta).astype(np.int64)
+    def lo(end_cost: float) -> np.ndarray:  # grid bound of c(E) >= u - c_f, relaxed by t units for t items
+        return np.ceil((world.budgets - end_cost) / delta).astype(np.int64)
 
-    F_full, S_full = _family_best(world, order, shift, None, units, hi, None, range(K, K + 1), width)
-    F_rel, S_rel = _family_best(world, order, shift, None, units, hi, lo(world.cost.max()), range(K), width)
+    kw = dict(fill=fill)
+    F_full, S_full = _family_best(world, order, shift, None, units, hi, None, range(K, K + 1), width, **kw)
+    relaxed = world.cost[ends[-1]] if fill else world.cost.max()  # the end item costs at most (least) this
+    F_rel, S_rel = _family_best(world, order, shift, None, units, hi, lo(relaxed), range(K), width, **kw)
     Fs, cands = [F_full], [S_full, S_rel]
-    for h in stoppers:
-        F_h, S_h = _family_best(world, order[order != h], shift, None, units, hi, lo(world.cost[h]), range(K), width)
-        Fs.append(F_h)
-        cands.append(S_h)
-    upper = np.maximum.reduce(Fs) if len(stoppers) == K else np.maximum(F_full, F_rel)
+    for i in range(n_families):
+        forced = np.zeros(N, bool)
+        forced[ends[:i]] = fill
+        F_i, S_i = _family_best(world, order[order != ends[i]], shift, None, units, hi, lo(world.cost[ends[i]]),
+                                range(K), width, forced=forced if fill else None, **kw)
+        Fs.append(F_i)
+        cands.append(S_i)
+    upper = np.maximum.reduce(Fs) if n_families == K else np.maximum(F_full, F_rel)
     return upper - lam * np.exp(world.null_logit), cands
 
 # %% ../../nbs/11_oracle.ipynb #b6cb80b3
@@ -555,13 +601,14 @@ def _cascade_best(
     units: np.ndarray, # (N,) int64 item costs on the grid, rounded down
     hi: np.ndarray, # (U,) largest grid total strictly below each budget
     width: int, # DP columns
+    fill: bool = False, # compose the slates for the fill class (the optimum is the same: appending never hurts)
 ) -> tuple[np.ndarray, np.ndarray]:
     "Cascade: best suffix-built return per user (an upper bound over the grid) and its slates"
     K = world.slate_size
     p = expit(world.relevance - world.cascade_logit_shift)
     order = np.argsort(world.relevance, kind="stable")  # ascending: each slate is built from its last slot up
     shift = np.repeat(p[:, None], K, axis=1)  # prepending item j to a suffix worth V gives p_j + γ (1 - p_j) V
-    return _family_best(world, order, shift, gamma * (1.0 - p), units, hi, None, range(K + 1), width)
+    return _family_best(world, order, shift, gamma * (1.0 - p), units, hi, None, range(K + 1), width, fill=fill)
 
 # %% ../../nbs/11_oracle.ipynb #82984f95
 def discounted_oracle(
@@ -572,6 +619,7 @@ def discounted_oracle(
     tol: float = 1e-9, # stop refining λ once every user's certified gap is at most this
     max_rounds: int = 6, # refinement rounds of the λ grid (MNL)
     n_lambda: int = 16, # λ values per round (MNL)
+    fill: bool = False, # only slates that never end the scan while an unshown item still fits (the agents' class)
 ) -> DiscountedOracleResult:
     "Per user (budget known), the slate maximizing the γ-discounted expected return, with a certified upper bound"
     world = check_type(world, "world", World)
@@ -579,11 +627,14 @@ def discounted_oracle(
     delta = check_real(delta, "delta", lo=0, lo_open=True)
     tol = check_real(tol, "tol", lo=0)
     max_rounds, n_lambda = check_int(max_rounds, "max_rounds", lo=1), check_int(n_lambda, "n_lambda", lo=2)
+    fill = check_bool(fill, "fill")
     K = world.slate_size
     units = np.floor(world.cost / delta).astype(np.int64)  # rounded down: every DP is a relaxation
     hi = np.ceil(world.budgets / delta).astype(np.int64) - 1  # grid totals strictly below u
     width = int(max(min(hi.max(), np.sort(units)[-K:].sum()), 0)) + 1
     best_S = knapsack_oracle(world, delta=None).slates  # the play optimum: exact at γ = 1, a candidate at any γ
+    if fill:  # its examined set, then fillers while they fit (as much play, and a slate of the fill class)
+        best_S = _stopper_slates(world, _examined_items(best_S, world), fill=True)
     best_R = discounted_return(best_S, world, gamma)
 
     def consider(S: np.ndarray) -> None:  # keep, per user, the slate with the larger true return
@@ -592,16 +643,15 @@ def discounted_oracle(
         best_S[better], best_R[better] = S[better], R[better]
 
     if world.choice == "cascade":
-        upper, S = _cascade_best(world, gamma, units=units, hi=hi, width=width)
+        upper, S = _cascade_best(world, gamma, units=units, hi=hi, width=width, fill=fill)
         consider(S)
         n_solved = 0
     else:
-        stoppers = np.argsort(-world.cost, kind="stable")[:K]
         lams, Fs, grid, n_fam = [], [], np.linspace(0.0, 1.0, n_lambda + 1), 1
         for r in range(max_rounds):
             for lam in grid:
                 F, cands = _mnl_step(world, gamma, float(lam), delta=delta, units=units, hi=hi, width=width,
-                                     stoppers=stoppers[:n_fam])
+                                     n_families=n_fam, fill=fill)
                 lams.append(float(lam))
                 Fs.append(F)
                 for S in cands:
@@ -615,7 +665,8 @@ def discounted_oracle(
             grid = np.unique(pts if pts.size <= 2 * n_lambda else np.quantile(pts, np.linspace(0, 1, n_lambda)))
         n_solved = len(lams)
     return DiscountedOracleResult(slates=best_S, ret=best_R, ret_upper=np.maximum(upper, best_R),
-                                  play=expected_play(best_S, world), gamma=gamma, delta=delta, n_lambda=n_solved)
+                                  play=expected_play(best_S, world), gamma=gamma, delta=delta, n_lambda=n_solved,
+                                  fill=fill)
 
 # %% ../../nbs/11_oracle.ipynb #1a6d88fa
 _renamed = renamed  # checks.renamed, imported from here by budget.agents and budget.experiments
