@@ -37,7 +37,8 @@ def _tasks_of(weights: ValueModel | Mapping[str, float]) -> list[str]:
     "Task names of a value model or dict (the columns to read)"
     if isinstance(weights, ValueModel): return weights.tasks
     if isinstance(weights, Mapping): return list(weights)
-    raise TypeError(f"weights must be a ValueModel or a dict task -> weight (the task columns to read); got {type(weights).__name__}")
+    raise TypeError("weights must be a ValueModel or a dict task -> weight (the task columns to read); "
+                    f"got {type(weights).__name__}")
 
 # %% ../nbs/06_distributed.ipynb #b768628b
 def shard_sums(
@@ -52,7 +53,7 @@ def shard_sums(
     weight_col: str | None = None, # optional per-request weight column
     drop_small: bool = False, # drop requests with < 2 candidates instead of raising
 ) -> EvaluationSums | None:
-    "The sums of one shard (None for an empty one): per-request gap terms and regrets, reduced with their bootstrap counts"
+    "The sums of one shard (None if empty): per-request gap terms and regrets, reduced with their bootstrap counts"
     if len(frame) == 0: return None
     ps = PredictionSet.from_frame(frame, request_col, item_col, _tasks_of(weights), weight_col, drop_small=drop_small)
     w = as_weight_vector(weights, ps.tasks)
@@ -138,14 +139,14 @@ def evaluate_distributed(
     n_boot: int = 1000, # bootstrap replicates
     seed: int = 0, # which bootstrap
     importances=None, # optional $\alpha$ for the weighted regret's interval
-    scheduler: Any = None, # a dask.distributed Client, a scheduler address ("tcp://host:8786"), or None = dask's current default
+    scheduler: Any = None, # a dask.distributed Client, an address ("tcp://host:8786"), or None = dask's default
     npartitions: int | None = None, # shards after the shuffle; None = as many as the files' partitions
     request_col: str = "request_id", # request id column
     item_col: str = "item_id", # item id column
     weight_col: str | None = None, # optional per-request weight column
     drop_small: bool = False, # drop requests with < 2 candidates instead of raising
 ) -> Evaluation:
-    "Map-reduce over whole-request shards on dask: rows shuffled by request id, each shard reduced to its sums, sums added"
+    "Map-reduce over whole-request shards on dask: rows shuffled by request id, each shard reduced to sums, sums added"
     import dask
     import dask.dataframe as dd
     from dask.distributed import Client

@@ -49,7 +49,7 @@ class TuningResult:
     seconds: float = 0.0 # wall time
     history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["iteration", "max_error"]))
     message: str = "" # solver's own words plus ours
-    scaled_weights: dict | None = None # weights rescaled to the input value model's scale (or the pinned units), task -> weight
+    scaled_weights: dict | None = None # task -> weight rescaled to the input model's scale (or the pinned units)
     regrets: np.ndarray | None = None # (T,) per-task regrets (filled by the regret tuners)
     objective: float | None = None # scalar objective reached (regret tuners)
     info: dict = field(default_factory=dict) # solver-specific extras (e.g. the seed heuristic's printed fractions)
@@ -107,7 +107,7 @@ class GapEvaluator:
 @patch(cls_method=True)
 @renamed(n_jobs="n_threads")
 def from_predictions(cls: GapEvaluator,
-                     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, a table
+                     predictions: PredictionSet | np.ndarray | pd.DataFrame, # set, (N, T) / (Q, N, T) array, table
                      k: int | None = None, # nDCG cutoff; None = full list
                      metric: str = "standard", # "standard" or "seed"
                      *,
@@ -214,9 +214,9 @@ def fractions(self: GapEvaluator,
 @renamed(n_jobs="n_threads")
 def gaps(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
-    weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # value model, dict task -> weight, or array in task order
+    weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # model, dict task -> weight, or array
     k: int | None = None, # nDCG cutoff; None = full list
-    metric: str = "standard", # "standard" (item-indexed nDCG) or "seed" (the original scripts' position-indexed variant)
+    metric: str = "standard", # "standard" (item-indexed nDCG) or "seed" (the seed scripts' position-indexed variant)
     n_threads: int = 1, # threads over blocks of requests
     *,
     ties: str = "average", # "average": tied scores share their positions (scikit-learn); "index": lower index first
@@ -231,7 +231,7 @@ def gaps(
 def per_request(self: GapEvaluator,
                 w: np.ndarray, # (T,) one weight vector, >= 0; any scale
                ) -> np.ndarray:
-    "(Q, T) each request's gap terms $1 - \\mathrm{nDCG@}k$ of the task-ignored rankings (0 for a zero weight); unweighted"
+    "(Q, T) each request's gap terms $1 - \\mathrm{nDCG@}k$ of the task-ignored rankings (0 for a zero weight)"
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (self.n_tasks,): raise ValueError(f"weights must have shape ({self.n_tasks},); got {w.shape}")
     if not np.isfinite(w).all() or (w < 0).any(): raise ValueError("weights must be finite and >= 0")
@@ -245,7 +245,7 @@ def per_request(self: GapEvaluator,
 @renamed(n_jobs="n_threads")
 def gap_fractions(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
-    weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # value model, dict task -> weight, or array in task order
+    weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # model, dict task -> weight, or array
     k: int | None = None, # nDCG cutoff; None = full list
     metric: str = "standard", # "standard" or "seed"
     n_threads: int = 1, # threads over blocks of requests
@@ -255,7 +255,8 @@ def gap_fractions(
     "Gap fractions $f_t = g_t / \\sum_s g_s$, (T,) summing to 1 (NaN, with a warning, when every gap is 0)"
     g = gaps(predictions, weights, k=k, metric=metric, n_threads=n_threads, ties=ties)
     if g.sum() <= 0:
-        warnings.warn("every gap is 0 (no task changes the ranking); fractions are undefined", RuntimeWarning, stacklevel=2)
+        warnings.warn("every gap is 0 (no task changes the ranking); fractions are undefined", RuntimeWarning,
+                      stacklevel=2)
     return _fractions(g)
 
 # %% ../nbs/02_gap.ipynb #369485a4
@@ -421,7 +422,8 @@ class _Tracker:
 
     def _eval(self, Wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         f = _fractions(_gaps_batch(self.ev, Wb))
-        err = np.where(np.isfinite(f).all(axis=1), np.abs(f - self.tau).max(axis=1, initial=0.0, where=np.isfinite(f)), np.inf)
+        finite = np.isfinite(f)
+        err = np.where(finite.all(axis=1), np.abs(f - self.tau).max(axis=1, initial=0.0, where=finite), np.inf)
         self.n_evals += len(Wb)
         j = int(np.argmin(err))
         if err[j] < self.best_err: self.best_err, self.best_w, self.best_f = float(err[j]), Wb[j].copy(), f[j].copy()
@@ -468,7 +470,7 @@ def _scatter(free: np.ndarray, x: np.ndarray, fixed: np.ndarray) -> np.ndarray:
 
 # %% ../nbs/02_gap.ipynb #75584caf
 def _libm(fn, x) -> np.ndarray:
-    "`fn` (math.exp, math.log, ...) applied elementwise through the C library: numpy's own exp/log/pow use SVML on AVX-512"
+    "`fn` (math.exp, math.log, ...) elementwise through the C library: numpy's own exp/log/pow use SVML on AVX-512"
     # numpy's transcendental loops change their last bits with the CPU's SIMD level (measured: exp, log2 and power
     # differ with NPY_DISABLE_CPU_FEATURES=X86_V4); the solvers apply them to a few dozen numbers per step, so the C
     # library's scalar functions cost nothing and keep the path the same on AVX2 and AVX-512 machines.
@@ -512,7 +514,7 @@ def _slsqp(
     spread: float = 0.3, # restart = best * exp(spread * N(0, 1)), projected
     progress: bool = False, # tqdm bar over starts
 ) -> tuple[np.ndarray, int, str]:
-    "SciPy SLSQP on the squared fraction error, restarting near the best point while tol is missed (machine-dependent path)"
+    "SciPy SLSQP on the squared fraction error, restarting near the best point while tol is missed (per-machine path)"
     F = sp.free
     full = lambda x: sp.project(_scatter(F, x, sp.fixed))
     def obj(x):
@@ -566,7 +568,8 @@ def _de(
         Wb = np.stack([sp.project(_scatter(F, e, sp.fixed)) for e in E])
         return tr.batch(Wb)[1]
     if F.sum() == 1:  # DE needs two or more dimensions: scan the single free weight instead
-        tr.batch(np.stack([sp.project(_scatter(F, np.array([math.exp(x)]), sp.fixed)) for x in np.linspace(lo[0], hi[0], 20 * popsize)]))
+        xs = np.linspace(lo[0], hi[0], 20 * popsize)
+        tr.batch(np.stack([sp.project(_scatter(F, np.array([math.exp(x)]), sp.fixed)) for x in xs]))
         tr.log(it0 + 1, tr.best_err)
         return tr.best_w, 1, f"one free weight: scanned {20 * popsize} values"
     n = 0
@@ -578,8 +581,9 @@ def _de(
             bar.update()
             bar.set_postfix(best=f"{tr.best_err:.2g}")
             return tr.best_err <= tr.tol or tr.deadline.hit
-        res = differential_evolution(obj, list(zip(lo, hi)), x0=c, rng=rng, popsize=popsize, maxiter=max_iter, tol=0.0, atol=0.0,
-                                     polish=False, callback=cb, vectorized=True, updating="deferred")
+        res = differential_evolution(obj, list(zip(lo, hi)), x0=c, rng=rng, popsize=popsize, maxiter=max_iter,
+                                     tol=0.0, atol=0.0, polish=False, callback=cb, vectorized=True,
+                                     updating="deferred")
     return tr.best_w, n, f"DE: {tr.deadline.message} after {n} generations" if tr.deadline.hit else f"DE: {res.message}"
 
 # %% ../nbs/02_gap.ipynb #8c0fd13d
@@ -773,7 +777,7 @@ def tune_gap_targets(
     method: str = "auto", # "auto" (controller, then DE if it misses tol), "controller", "slsqp", "de", "seed"
     tol: float | None = None, # success: max_t |f_t - tau_t| <= tol; None = 1e-3 (1e-5 for "seed", as the original)
     *,
-    max_iter: int | None = None, # controller/seed iterations, SLSQP iterations per start, DE generations; None = per method
+    max_iter: int | None = None, # controller/seed iterations, SLSQP ones per start, DE generations; None = per method
     seed: int | np.random.Generator = 0, # seeds SLSQP restarts and DE: an int >= 0 or a Generator
     bounds: Mapping[str, tuple] | Sequence | None = None, # (lo, hi) for all, per task, or {task: (lo, hi)}
     pinned: Mapping[str, float] | None = None, # {task: weight} held fixed, in the units of `initial`; fixes the scale
@@ -856,7 +860,7 @@ def poisson_counts(
     *,
     seed: int = 0, # which bootstrap
 ) -> np.ndarray:
-    "(B, Q) Poisson(1) bootstrap counts, each a function of (seed, request id, replicate) alone: a shard gets its own columns"
+    "(B, Q) Poisson(1) bootstrap counts, each a function of (seed, request id, replicate) alone: shard-independent"
     h = request_hash(request_ids, seed=seed, stream="bootstrap")
     rep = _mix64(np.arange(1, int(n_boot) + 1, dtype=np.uint64))  # one scrambled key per replicate
     u = (_mix64(h[None, :] ^ rep[:, None]) >> np.uint64(11)).astype(np.float64) * 2.0**-53  # uniform in [0, 1)
@@ -865,7 +869,7 @@ def poisson_counts(
 # %% ../nbs/02_gap.ipynb #9e4e417a
 @dataclass(frozen=True, eq=False)
 class BootstrapSums:
-    "Sums behind request-weighted means and their Poisson-bootstrap replicates; sums over shards of the requests add (`+`)"
+    "Sums behind request-weighted means and their Poisson-bootstrap replicates; sums over request shards add (`+`)"
     total: np.ndarray # (T,) $\sum_q v_q x_q$
     weight: float # $\sum_q v_q$
     boot_total: np.ndarray # (B, T) $\sum_q c_{bq} v_q x_q$
@@ -897,7 +901,8 @@ class BootstrapSums:
     def __add__(self, other: BootstrapSums) -> BootstrapSums:
         if not isinstance(other, BootstrapSums): return NotImplemented
         if self.boot_total.shape != other.boot_total.shape:
-            raise ValueError(f"cannot add bootstrap sums of shapes {self.boot_total.shape} and {other.boot_total.shape}")
+            raise ValueError(f"cannot add bootstrap sums of shapes {self.boot_total.shape} "
+                             f"and {other.boot_total.shape}")
         return BootstrapSums(self.total + other.total, self.weight + other.weight, self.boot_total + other.boot_total,
                              self.boot_weight + other.boot_weight, self.n_requests + other.n_requests)
 
@@ -935,7 +940,7 @@ def interval_frame(
 
 def gap_fraction_intervals(
     predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
-    weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # value model, dict task -> weight, or array in task order
+    weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # model, dict task -> weight, or array
     k: int | None = None, # nDCG cutoff; None = full list
     *,
     level: float = 0.95, # coverage of the interval
@@ -949,10 +954,12 @@ def gap_fraction_intervals(
     ps = _as_set(predictions, _names(weights))
     w = as_weight_vector(weights, ps.tasks)
     x = GapEvaluator.from_predictions(ps, k, metric, ties=ties).per_request(w)
-    return interval_frame(BootstrapSums.from_losses(x, ps.request_weights, ps.request_ids, n_boot, seed=seed), ps.tasks, level)
+    sums = BootstrapSums.from_losses(x, ps.request_weights, ps.request_ids, n_boot, seed=seed)
+    return interval_frame(sums, ps.tasks, level)
 
 # %% ../nbs/02_gap.ipynb #17c526c9
-def _fraction_replicates(ps: PredictionSet, w: np.ndarray, k, n_boot: int, seed: int, metric: str, ties: str) -> tuple[BootstrapSums, np.ndarray]:
+def _fraction_replicates(ps: PredictionSet, w: np.ndarray, k, n_boot: int, seed: int, metric: str,
+                         ties: str) -> tuple[BootstrapSums, np.ndarray]:
     "A set's bootstrap sums at weights `w`, and the standard error of each fraction over the replicates"
     x = GapEvaluator.from_predictions(ps, k, metric, ties=ties).per_request(w)
     sums = BootstrapSums.from_losses(x, ps.request_weights, ps.request_ids, n_boot, seed=seed)
@@ -967,7 +974,7 @@ def _bonferroni_z(level: float, m: int, two_sided: bool = True) -> float:
 
 def holdout_fractions(
     result: TuningResult, # a gap-tuning result: its weights, targets and tol are checked
-    held_out: PredictionSet | np.ndarray | pd.DataFrame, # requests the weights were not tuned on (e.g. from `split_requests`)
+    held_out: PredictionSet | np.ndarray | pd.DataFrame, # requests not tuned on (e.g. from `split_requests`)
     k: int | None = None, # nDCG cutoff (the one tuned with)
     *,
     level: float = 0.95, # coverage of the intervals, and family-wise level of the flags
@@ -1030,6 +1037,7 @@ def sensitivity(
     g = GapEvaluator.from_predictions(ps, k, metric, ties=ties, n_threads=n_threads)(Wb)
     v = _fractions(g) if what == "fractions" else g
     T = len(ps.tasks)
-    df = pd.DataFrame({"factor": np.repeat(fac, T), "weight": np.repeat(Wb[:, j], T), "task": np.tile(ps.tasks, len(fac)), "value": v.ravel()})
+    df = pd.DataFrame({"factor": np.repeat(fac, T), "weight": np.repeat(Wb[:, j], T),
+                       "task": np.tile(ps.tasks, len(fac)), "value": v.ravel()})
     df.attrs.update(scaled_task=task, what=what, k=k, metric=metric, base_weight=float(w[j]))
     return df

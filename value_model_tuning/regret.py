@@ -215,7 +215,7 @@ def seed_regret_rule(
     ties: str = "average", # tie policy of the rankings
     time_limit: float = math.inf, # wall-clock seconds; the rule stops early (not a fixed point) when they run out
 ) -> TuningResult:
-    "The seed scripts' multiplicative regret rule $w_t \\leftarrow w_t(1 + \\mathrm{lr}\\,\\alpha_t\\rho_t)$, as published"
+    "The seed scripts' multiplicative regret rule $w_t \\leftarrow w_t(1 + \\mathrm{lr}\\,\\alpha_t\\rho_t)$"
     t0 = time.perf_counter()
     lr, max_iter = check_real(lr, "lr", lo=0), check_int(max_iter, "max_iter", lo=1)
     deadline = _Deadline(check_real(time_limit, "time_limit", lo=0, lo_open=True, finite=False))
@@ -276,7 +276,7 @@ def _check_method_args(method: str, max_iter: int | None, popsize: int, log_rang
 
 # %% ../nbs/03_regret.ipynb #5043495d
 def _task_scale(ev: RegretEvaluator) -> np.ndarray:
-    "Each task's request-weighted mean prediction (1 where it is 0): the scale-balanced point is $w_t \\propto 1/\\bar P_t$"
+    "Each task's request-weighted mean prediction (1 where 0): the scale-balanced point is $w_t \\propto 1/\\bar P_t$"
     n = ev.values.shape[1] if ev.mask is None else ev.mask.sum(1)  # real candidates per request
     s = np.einsum("qnt,q->t", ev.values, ev.request_weights) / np.sum(n * ev.request_weights)
     return np.where(s > 0, s, 1.0)
@@ -345,7 +345,8 @@ def _de_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.nd
         de = differential_evolution(lambda XT: f(np.atleast_2d(XT.T)), [(-L, L)] * ev.n_tasks, maxiter=max_iter,
                                     tol=tol, init=init, rng=rng, polish=False, vectorized=True,
                                     updating="deferred", callback=cb)
-    out = dict(label="de", msg=f"DE: {de.message}", n_iter=de.nit, success=bool(de.success) and not deadline.hit, de_nit=de.nit)
+    out = dict(label="de", msg=f"DE: {de.message}", n_iter=de.nit, success=bool(de.success) and not deadline.hit,
+               de_nit=de.nit)
     # bounded line searches need no gradient, so they can cross ranking cells
     if polish == "powell" and not deadline.passed():
         before = best.f
@@ -355,9 +356,11 @@ def _de_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.nd
         try:
             pol = minimize(f1, de.x, method="Powell", bounds=[(-L, L)] * ev.n_tasks,
                            options={"maxfev": 100 * ev.n_tasks, "xtol": 1e-3, "ftol": 1e-9})
-            out.update(label="de+powell", n_iter=de.nit + pol.nit, msg=out["msg"] + f"; Powell polish: best {before:.6g} -> {best.f:.6g}")
+            out.update(label="de+powell", n_iter=de.nit + pol.nit,
+                       msg=out["msg"] + f"; Powell polish: best {before:.6g} -> {best.f:.6g}")
         except _OutOfTime:
-            out.update(label="de+powell", success=False, msg=out["msg"] + f"; Powell polish stopped: best {before:.6g} -> {best.f:.6g}")
+            out.update(label="de+powell", success=False,
+                       msg=out["msg"] + f"; Powell polish stopped: best {before:.6g} -> {best.f:.6g}")
         hist.append((len(hist) + 1, best.f))
     if deadline.hit: out["msg"] += f"; {deadline.message}"
     return out | dict(w=best.w, n_evals=best.n, history=pd.DataFrame(hist, columns=["iteration", "objective"]))
@@ -440,7 +443,8 @@ def _finish(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w: np.ndarra
     if not feasible:
         bad = ", ".join(f"{ev.tasks[i]!r} regret {r[i]:.4g} > bound {bounds[i]:.4g}" for i in np.flatnonzero(viol > 0))
         msg += f"; guardrails NOT met: {bad}"
-        warnings.warn(f"minimize_regret: guardrails not met at the best point found: {bad}", TuningWarning, stacklevel=3)
+        warnings.warn(f"minimize_regret: guardrails not met at the best point found: {bad}", TuningWarning,
+                      stacklevel=3)
     elif not solver_ok and method != "seed":
         warnings.warn(f"minimize_regret: {method} stopped before its convergence test passed "
                       f"(best weighted regret {_weighted(a, r):.6g}); "
@@ -462,7 +466,8 @@ def _task_spread(ev: RegretEvaluator) -> np.ndarray:
     sd = np.sqrt(np.maximum(m2 - m * m, 0.0))
     return np.where(sd > 0, sd, 1.0)
 
-def _pattern_starts(ev: RegretEvaluator, a: np.ndarray, w0: np.ndarray | None, scale: np.ndarray, L: float) -> tuple[np.ndarray, list[str]]:
+def _pattern_starts(ev: RegretEvaluator, a: np.ndarray, w0: np.ndarray | None, scale: np.ndarray,
+                    L: float) -> tuple[np.ndarray, list[str]]:
     "Log-weight starts (S, T), max entry 0 and none below -2L: balanced, alpha/mean, alpha/spread, and `initial`"
     W = {"balanced": 1.0 / scale, "alpha/mean": a / scale, "alpha/spread": a / _task_spread(ev)}
     if w0 is not None: W["initial"] = w0
@@ -510,7 +515,8 @@ def _pattern_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: 
             bar.update()
 
     msg = (f"pattern search from {len(pick)} start(s) ({', '.join(names[p] for p in pick)}), {polls} polls, "
-           f"steps {h0:g} -> {h_min:g}: " + (f"stopped early, {stopped}" if stopped else "no better point at the smallest step"))
+           f"steps {h0:g} -> {h_min:g}: "
+           + (f"stopped early, {stopped}" if stopped else "no better point at the smallest step"))
     return dict(label="pattern", msg=msg, n_iter=polls, success=not stopped, de_nit=0, w=best.w, n_evals=best.n,
                 history=pd.DataFrame(hist, columns=["iteration", "objective"]))
 
@@ -561,7 +567,8 @@ def holdout_regrets(
     level, n_boot = _check_level(level), _check_n_boot(n_boot)
     ps = as_prediction_set(held_out).select_tasks(list(result.tasks))
     ev = RegretEvaluator.from_predictions(ps, k=k, metric=metric, ties=ties)
-    sums = BootstrapSums.from_losses(ev.per_request(np.asarray(result.weights)), ps.request_weights, ps.request_ids, n_boot, seed=seed)
+    losses = ev.per_request(np.asarray(result.weights))
+    sums = BootstrapSums.from_losses(losses, ps.request_weights, ps.request_ids, n_boot, seed=seed)
     df = interval_frame(sums, ev.tasks, level, value="regret")
     point, reps = sums.means()
     reps = reps[np.isfinite(reps).all(axis=1)]
@@ -574,7 +581,8 @@ def holdout_regrets(
     df.insert(2, "guardrail", bound)
     df.insert(3, "tuned", np.asarray(result.regrets))
     df["flagged"] = np.isfinite(bound) & (df.regret - bound > zc * se)
-    df.attrs.update(objective={"value": _weighted(a, point), "low": float(lo), "high": float(hi), "tuned": float(result.objective)},
+    df.attrs.update(objective={"value": _weighted(a, point), "low": float(lo), "high": float(hi),
+                               "tuned": float(result.objective)},
                     n_flagged=int(df.flagged.sum()), z_critical=zc)
     return df
 
