@@ -132,3 +132,18 @@ def test_time_limit_reaches_the_solver(files):
     assert p.returncode == 0 and "vmt: warning:" in p.stderr and "time_limit" in p.stderr, p.stderr
     t = json.loads((tmp / "r.json").read_text())["tuning"]
     assert not t["converged"] and "time limit of 0.05 s reached" in t["message"]
+
+
+@pytest.mark.parametrize("doc, needle", [
+    ('{"weights": {"task_0": 1, "task_1": "2"}}', "weight for task 'task_1' must be a number; got '2'"),
+    ('{"weights": [1, 2]}', "'weights' must map task names to numbers; got list"),
+    ('[1, 2]', "value-model config must be an object with a 'weights' key; got list"),
+])
+def test_wrongly_typed_value_model_is_one_clean_line(files, doc, needle):
+    "A wrong type in the value-model JSON (TypeError inside) is a clean one-line error naming the task, exit 2"
+    tmp, _ = files
+    (tmp / "typed.json").write_text(doc)
+    p = vmt("evaluate", "--predictions", str(tmp / "preds.csv"), "--value-model", str(tmp / "typed.json"))
+    one_line_error(p, needle)
+    assert "Traceback" not in p.stderr and "internal error" not in p.stderr and p.stdout == "", p.stderr
+    assert p.stderr.count(str(tmp / "typed.json")) == 1, p.stderr

@@ -105,18 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser, out: bool = True):
         sp.add_argument("--predictions", required=True,
-                        help="long CSV/Parquet table (or a directory of Parquet files): request_id, item_id, task columns")
+                        help="long CSV/Parquet table (or a directory of Parquet files): "
+                             "request_id, item_id, task columns")
         sp.add_argument("--value-model", required=True, help='value-model JSON {"weights": {task: w, ...}}')
         sp.add_argument("--k", type=_positive_int, default=None, help="nDCG cutoff (default: full list)")
         sp.add_argument("--request-col", default="request_id", help="request id column (default: request_id)")
         sp.add_argument("--item-col", default="item_id", help="item id column (default: item_id)")
         sp.add_argument("--weight-col", default=None, help="optional per-request weight column")
         sp.add_argument("--sample-requests", type=_positive_int, default=None,
-                        help="read a uniform random sample of this many whole requests (batched; the file is never loaded whole)")
+                        help="read a uniform random sample of this many whole requests "
+                             "(batched; the file is never loaded whole)")
         sp.add_argument("--seed", type=_seed_int, default=0,
-                        help="seeds the request sample, the hold-out split, the bootstrap and the global solvers (default 0)")
+                        help="seeds the request sample, the hold-out split, the bootstrap and the global solvers "
+                             "(default 0)")
         sp.add_argument("--level", type=_share, default=0.95, help="coverage of the bootstrap intervals (default 0.95)")
-        sp.add_argument("--n-boot", type=_positive_int, default=1000, help="bootstrap replicates over requests (default 1000)")
+        sp.add_argument("--n-boot", type=_positive_int, default=1000,
+                        help="bootstrap replicates over requests (default 1000)")
         if out:
             sp.add_argument("--out", required=True, help="where to write the tuned value-model JSON")
             sp.add_argument("--report", default=None, help="also write a short Markdown report here")
@@ -134,13 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--method", default="auto", help="auto (default), controller, slsqp, de or seed")
     g.add_argument("--tol", type=float, default=1e-3, help="max |fraction - target| to call it converged")
     g.add_argument("--max-iter", type=_positive_int, default=None,
-                   help="iterations of every stage: controller/seed/SLSQP iterations and DE generations (default: per method)")
+                   help="iterations of every stage: controller/seed/SLSQP iterations and DE generations "
+                        "(default: per method)")
     r = sub.add_parser("regret", help="tune weights minimizing importance-weighted regret")
     common(r)
     r.add_argument("--importances", required=True, help="task=importance,... (>= 0, summing to 1, one per task)")
     r.add_argument("--guardrails", default=None, help="task=max_regret,... (each in [0, 1])")
     r.add_argument("--method", default="pattern", help="pattern (default), de or seed")
-    r.add_argument("--max-iter", type=_positive_int, default=1000, help="pattern polls or DE generations at most (default 1000)")
+    r.add_argument("--max-iter", type=_positive_int, default=1000,
+                   help="pattern polls or DE generations at most (default 1000)")
     e = sub.add_parser("evaluate", help="print each task's weight, gap fraction and regret, with bootstrap intervals")
     common(e, out=False)
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -160,11 +166,11 @@ def _check_input_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 def _load_value_model(vm_path: Path) -> ValueModel:
     from value_model_tuning.value_model import ValueModel
     try: return ValueModel.from_json(vm_path)
-    except ValueError as e: raise CliError(str(e)) from None  # the message names the file once
+    except (TypeError, ValueError) as e: raise CliError(str(e)) from None  # the message names the file once
 
 # %% ../nbs/05_cli.ipynb #f6cf5546
 def load_inputs(args: argparse.Namespace) -> tuple[ValueModel, PredictionSet]:
-    "The value model and the predictions for its tasks (a sample of requests with --sample-requests), file problems as `CliError`"
+    "The value model and the predictions for its tasks (a sample with --sample-requests); file problems as `CliError`"
     from value_model_tuning.value_model import PredictionSet
     vm_path, pred_path = _check_input_paths(args)
     vm = _load_value_model(vm_path)
@@ -172,7 +178,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[ValueModel, PredictionSet]:
         ps = PredictionSet.from_file(pred_path, tasks=vm.tasks, request_col=args.request_col, item_col=args.item_col,
                                      weight_col=args.weight_col, sample_requests=getattr(args, "sample_requests", None),
                                      seed=getattr(args, "seed", 0))
-    except ValueError as e: raise CliError(f"predictions {pred_path}: {e}") from None
+    except (TypeError, ValueError) as e: raise CliError(f"predictions {pred_path}: {e}") from None
     except Exception as e:  # unreadable table (pyarrow / pandas parser errors have many types)
         raise CliError(f"predictions {pred_path}: cannot read ({type(e).__name__}: {e})") from None
     return vm, ps
@@ -190,7 +196,8 @@ def _holdout_block(kind: str, # "gap" or "regret"
     "The hold-out check as a JSON-ready dict: per-task value and interval, and what was flagged"
     col = "fraction" if kind == "gap" else "regret"
     b = {"share": share, "requests": int(h.attrs["n_requests"]), "level": h.attrs["level"],
-         col + "s": {r.task: {col: float(getattr(r, col)), "low": float(r.low), "high": float(r.high)} for r in h.itertuples()},
+         col + "s": {r.task: {col: float(getattr(r, col)), "low": float(r.low), "high": float(r.high)}
+                     for r in h.itertuples()},
          "flagged": [t for t, f in zip(h.task, h.flagged) if f]}
     if kind == "gap": b |= {"max_error": float(h.attrs["max_error"]), "tol": h.attrs["tol"]}
     else: b |= {"objective": h.attrs["objective"]}
@@ -235,13 +242,15 @@ def _holdout_lines(kind: str, h: pd.DataFrame) -> list[str]:
     n, lvl = h.attrs["n_requests"], h.attrs["level"]
     flagged = [t for t, f in zip(h.task, h.flagged) if f]
     if kind == "gap":
-        verdict = (f"max |fraction − target| on held-out requests = {h.attrs['max_error']:.3g} (tol {h.attrs['tol']:g}); "
-                   + (f"**flagged: {flagged}** (off target beyond tol, by more than the sampling noise of both sets explains)" if flagged
-                      else "nothing flagged (any miss beyond tol is within the sampling noise)"))
+        verdict = (f"max |fraction − target| on held-out requests = {h.attrs['max_error']:.3g} "
+                   f"(tol {h.attrs['tol']:g}); "
+                   + (f"**flagged: {flagged}** (off target beyond tol, by more than the sampling noise of both sets "
+                      "explains)" if flagged else "nothing flagged (any miss beyond tol is within the sampling noise)"))
     else:
         o = h.attrs["objective"]
         verdict = (f"weighted regret on held-out requests {o['value']:.4g} [{o['low']:.4g}, {o['high']:.4g}] "
-                   f"(tuned on: {o['tuned']:.4g}); " + (f"**guardrails broken: {flagged}**" if flagged else "no guardrail broken"))
+                   f"(tuned on: {o['tuned']:.4g}); "
+                   + (f"**guardrails broken: {flagged}**" if flagged else "no guardrail broken"))
     return ["", f"## Held-out check ({n} requests)", "", f"- {verdict}", "", _md_table(h), ""]
 
 # %% ../nbs/05_cli.ipynb #da4c8a02
@@ -257,7 +266,7 @@ def report_text(
     seed: int = 0, # which bootstrap
     holdout: pd.DataFrame | None = None, # the hold-out check, if any
 ) -> str:
-    "A short Markdown report: settings, outcome, a per-task table before vs after (with intervals), and the hold-out check"
+    "A short Markdown report: settings, outcome, a per-task table before vs after (with intervals), the hold-out check"
     import pandas as pd
     from value_model_tuning.gap import gap_fraction_intervals, gap_fractions
     from value_model_tuning.regret import regret_intervals, regrets
@@ -282,10 +291,12 @@ def report_text(
     Q, N, T = ps.values.shape
     sample = f", a uniform sample of {t['sample_requests']} requests" if t.get("sample_requests") else ""
     lines = [f"# vmt {kind}: tuning report", "",
-             f"- predictions: `{t['predictions']}` ({Q} request{'s' * (Q != 1)} tuned on{sample}; up to {N} candidates × {T} tasks)",
+             f"- predictions: `{t['predictions']}` ({Q} request{'s' * (Q != 1)} tuned on{sample}; "
+             f"up to {N} candidates × {T} tasks)",
              f"- method: `{t['method']}`, k = {k if k is not None else 'full list'}, seed {t['seed']}",
              f"- **converged: {t['converged']}** — {head}",
-             (f"- low, high: {level:.0%} interval of the value after, from a bootstrap over the {Q} requests ({n_boot} replicates)"
+             (f"- low, high: {level:.0%} interval of the value after, from a bootstrap over the {Q} requests "
+              f"({n_boot} replicates)"
               if Q > 1 else "- low, high: a single request, so no sampling error can be estimated (low = high)"),
              f"- {t['evaluations']} evaluations, {t['iterations']} iterations, {t['seconds']} s; "
              f"value_model_tuning {t['version']}", f"- solver: {t['message']}", "", _md_table(df), ""]
@@ -348,10 +359,12 @@ def _check_outputs(args) -> None:
     for opt, path in outs:
         for what, inp in (("value model", args.value_model), ("predictions", args.predictions)):
             if _same_file(path, inp):
-                raise CliError(f"{opt} {path} is the input {what} file; choose another path (or --force to overwrite it)")
+                raise CliError(f"{opt} {path} is the input {what} file; "
+                               "choose another path (or --force to overwrite it)")
 
 # %% ../nbs/05_cli.ipynb #54a95271
-def _save(kind: str, res: TuningResult, vm: ValueModel, ps: PredictionSet, args, holdout: pd.DataFrame | None = None) -> int:
+def _save(kind: str, res: TuningResult, vm: ValueModel, ps: PredictionSet, args,
+          holdout: pd.DataFrame | None = None) -> int:
     "Write the tuned JSON (input layout, input total) and the optional report, all or nothing; print the summary"
     tuned = vm.with_weights(dict(zip(res.tasks, res.weights))).rescaled_like(vm)
     tuned = tuned.with_extra(tuning=tuning_block(kind, res, args, n_requests=ps.n_requests, holdout=holdout))
@@ -371,7 +384,8 @@ def _save(kind: str, res: TuningResult, vm: ValueModel, ps: PredictionSet, args,
               "weighted regret {value:.4g} [{low:.4g}, {high:.4g}]".format(**holdout.attrs["objective"]))
               + f"; flagged: {flagged or 'none'}")
         if flagged:
-            why = "off target beyond tol and beyond sampling noise" if kind == "gap" else "over their guardrail beyond sampling noise"
+            why = ("off target beyond tol and beyond sampling noise" if kind == "gap"
+                   else "over their guardrail beyond sampling noise")
             warnings.warn(f"held-out check: {flagged} {why}; the weights may not carry over to other requests")
     return 1 if (args.strict and (not res.converged or flagged)) else 0
 
@@ -438,7 +452,8 @@ def evaluate_config(
 def _evaluate_on_dask(args: argparse.Namespace, vm: ValueModel, path: Path, k: int | None):
     "The distributed evaluation behind `vmt evaluate --dask-scheduler`"
     if args.sample_requests is not None:
-        raise CliError("--sample-requests and --dask-scheduler do not mix: the distributed evaluation reads every request")
+        raise CliError("--sample-requests and --dask-scheduler do not mix: "
+                       "the distributed evaluation reads every request")
     try: from value_model_tuning.distributed import evaluate_distributed
     except ImportError: raise CliError("--dask-scheduler needs dask: pip install 'value_model_tuning[dask]'") from None
     try: import dask.distributed  # noqa: F401
@@ -466,17 +481,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         vm, ps = load_inputs(args)
         tuning = vm.extra.get("tuning") if isinstance(vm.extra.get("tuning"), dict) else {}
         k = args.k if args.k is not None else tuning.get("k")
-        df, n, where = evaluate_config(vm, ps, k, level=args.level, n_boot=args.n_boot, seed=args.seed), ps.n_requests, "in memory"
+        df = evaluate_config(vm, ps, k, level=args.level, n_boot=args.n_boot, seed=args.seed)
+        n, where = ps.n_requests, "in memory"
     tuning = vm.extra.get("tuning") if isinstance(vm.extra.get("tuning"), dict) else {}
     if args.json:
-        print(json.dumps({"k": k, "tasks": list(df.index), "n_requests": int(n), "level": args.level, "n_boot": args.n_boot,
-                          **{c: df[c].to_dict() for c in df.columns}}, indent=2))
+        print(json.dumps({"k": k, "tasks": list(df.index), "n_requests": int(n), "level": args.level,
+                          "n_boot": args.n_boot, **{c: df[c].to_dict() for c in df.columns}}, indent=2))
         return 0
     if "targets" in tuning: df["target"] = [tuning["targets"].get(t, np.nan) for t in df.index]
     if "importances" in tuning: df["importance"] = [tuning["importances"].get(t, np.nan) for t in df.index]
     print(f"value model {args.value_model} on {args.predictions}, k = {k if k is not None else 'full list'}")
     print(df.to_string(float_format=lambda v: f"{v:.6g}"))
-    print(f"{n} request(s), {where}; low/high: {args.level:.0%} percentile intervals of a Poisson bootstrap over requests "
+    print(f"{n} request(s), {where}; low/high: {args.level:.0%} percentile intervals of a Poisson bootstrap "
+          "over requests "
           f"({args.n_boot} replicates, seed {args.seed})")
     if "target" in df: print(f"max |fraction - target| = {np.nanmax(np.abs(df['fraction'] - df['target'])):.4g}")
     if "importance" in df: print(f"weighted regret = {float(np.nansum(df['importance'] * df['regret'])):.6g}")

@@ -50,7 +50,7 @@ def _weight_number(task: str, # task the weight belongs to
                   ) -> float:
     "One weight as a float; booleans and non-numbers are rejected rather than coerced."
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise ValueError(f"weight for task {task!r} must be a number; got {v!r}")
+        raise TypeError(f"weight for task {task!r} must be a number; got {v!r}")
     return float(v)
 
 # %% ../nbs/01_value_model.ipynb #3482b060
@@ -99,7 +99,7 @@ class ValueModel:
                  extra: Mapping[str, Any] | None = None, # other top-level config keys to carry along (e.g. "tuning")
                 ):
         if not isinstance(weights, Mapping):
-            raise ValueError(f"weights must map task names to numbers; got {type(weights).__name__}")
+            raise TypeError(f"weights must map task names to numbers; got {type(weights).__name__}")
         tasks = _check_tasks(list(weights), "value model")
         w = as_weight_vector(weights)
         w.flags.writeable = False  # the model is a value; derive new models instead of mutating
@@ -133,8 +133,8 @@ class ValueModel:
     __hash__ = None  # holds a dict; equality is by value
 
 # %% ../nbs/01_value_model.ipynb #0f4a5173
-def as_weight_vector(weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # a model, a dict task -> weight, or an array in task order
-                     tasks: Sequence[str] | None = None, # task order to return (the predictions'); None keeps the weights' own order
+def as_weight_vector(weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # model, dict or array
+                     tasks: Sequence[str] | None = None, # task order to return; None keeps the weights' own order
                     ) -> np.ndarray:
     "Validated non-negative float64 weights `(T,)` in the order of `tasks`."
     if isinstance(weights, ValueModel): weights = weights.weights
@@ -154,7 +154,7 @@ def as_weight_vector(weights: ValueModel | Mapping[str, float] | Sequence[float]
     else:
         w = np.asarray(weights)
         if w.dtype == bool or not np.issubdtype(w.dtype, np.number):
-            raise ValueError(f"weights must be numeric; got dtype {w.dtype}")
+            raise TypeError(f"weights must be numeric; got dtype {w.dtype}")
         w = w.astype(float)  # copy: callers may modify the result
         if w.ndim != 1: raise ValueError(f"weights must be 1-D (T,); got shape {w.shape}")
         if tasks is not None and len(w) != len(tasks):
@@ -166,11 +166,12 @@ def as_weight_vector(weights: ValueModel | Mapping[str, float] | Sequence[float]
 def from_dict(cls: ValueModel, doc: Mapping[str, Any], # parsed config `{"weights": {task: w, ...}, ...}`
              ) -> ValueModel:
     "Model from a parsed config; other top-level keys and their order are kept."
-    if not isinstance(doc, Mapping) or "weights" not in doc:
-        got = list(doc) if isinstance(doc, Mapping) else type(doc).__name__
-        raise ValueError(f"value-model config must be an object with a 'weights' key; got {got}")
+    if not isinstance(doc, Mapping):  # a JSON list or number: the wrong type
+        raise TypeError(f"value-model config must be an object with a 'weights' key; got {type(doc).__name__}")
+    if "weights" not in doc:
+        raise ValueError(f"value-model config must be an object with a 'weights' key; got {list(doc)}")
     if not isinstance(doc["weights"], Mapping):
-        raise ValueError(f"'weights' must map task names to numbers; got {type(doc['weights']).__name__}")
+        raise TypeError(f"'weights' must map task names to numbers; got {type(doc['weights']).__name__}")
     vm = cls(doc["weights"], extra={k: v for k, v in doc.items() if k != "weights"})
     vm._weights_pos = list(doc).index("weights")
     return vm
@@ -178,19 +179,20 @@ def from_dict(cls: ValueModel, doc: Mapping[str, Any], # parsed config `{"weight
 @patch(cls_method=True)
 def from_json(cls: ValueModel, path: str | Path, # JSON config file
              ) -> ValueModel:
-    "Load a value-model config file; every problem is one ValueError naming the file once."
+    "Load a value-model config file; every problem is one ValueError (TypeError for a wrong type) naming the file once."
     text = Path(path).read_text()
     try:
         try: doc = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as e: raise ValueError(f"not valid JSON ({e})") from None
         return cls.from_dict(doc)
-    except ValueError as e: raise ValueError(f"value model {path}: {e}") from None
+    except (TypeError, ValueError) as e: raise type(e)(f"value model {path}: {e}") from None
 
 @patch
 def to_dict(self: ValueModel) -> dict[str, Any]:
     "The config as a dict in the input's layout."
     items = list(self.extra.items())
-    items.insert(min(self._weights_pos, len(items)), ("weights", {t: _json_number(w) for t, w in zip(self._tasks, self._w)}))
+    weights = {t: _json_number(w) for t, w in zip(self._tasks, self._w)}
+    items.insert(min(self._weights_pos, len(items)), ("weights", weights))
     return dict(items)
 
 @patch
@@ -211,7 +213,8 @@ def to_json(self: ValueModel, path: str | Path, # where to write
 
 # %% ../nbs/01_value_model.ipynb #fc50f843
 @patch
-def with_weights(self: ValueModel, weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # new weights (array in this model's task order, or by name)
+def with_weights(self: ValueModel,
+                 weights: ValueModel | Mapping[str, float] | Sequence[float] | np.ndarray, # new, by name or in order
                 ) -> ValueModel:
     "Same tasks and extra keys, new weights."
     vm = ValueModel(dict(zip(self._tasks, as_weight_vector(weights, self._tasks).tolist())), extra=self._extra)
@@ -232,7 +235,7 @@ def normalized(self: ValueModel) -> ValueModel:
 
 @patch
 def rescaled_like(self: ValueModel,
-                  other_or_total: ValueModel | float, # model whose scale to match, or the target total (or pinned weight)
+                  other_or_total: ValueModel | float, # model whose scale to match, or the target total / pinned weight
                   pin: str | None = None, # task whose weight should equal the target's; None matches the total
                  ) -> ValueModel:
     "The model scaled so its total (or the weight of task `pin`) equals `other_or_total`'s."
@@ -282,13 +285,15 @@ def _check_predictions(ps: PredictionSet) -> None:
     neg = v < 0
     if neg.any():
         q, i, t = np.argwhere(neg)[0]
-        raise ValueError(f"predictions must be non-negative; {_py(v[q, i, t])!r} at {where(q, i)}, task {ps.tasks[t]!r} "
+        raise ValueError(f"predictions must be non-negative; {_py(v[q, i, t])!r} at {where(q, i)}, "
+                         f"task {ps.tasks[t]!r} "
                          f"({int(neg.sum())} negative value(s) in total)")
     counts = ps.mask.sum(axis=1)
     if (counts < 2).any():
         q = int(np.argmax(counts < 2))
         c = int(counts[q])
-        raise ValueError(f"request {_py(ps.request_ids[q])!r} has {c} candidate{'' if c == 1 else 's'}; need at least 2")
+        raise ValueError(f"request {_py(ps.request_ids[q])!r} has {c} candidate{'' if c == 1 else 's'}; "
+                         "need at least 2")
 
 # %% ../nbs/01_value_model.ipynb #2ab9358e
 @dataclass(frozen=True, eq=False, repr=False)
@@ -305,7 +310,8 @@ class PredictionSet:
         v = np.array(self.values, dtype=float)  # a copy the set owns
         own_items = self.item_ids is not None  # default slot-index ids cannot collide
         if v.ndim != 3:
-            raise ValueError(f"predictions must be 3-D (Q, N, T); got shape {v.shape} (use PredictionSet.from_array for (N, T))")
+            raise ValueError(f"predictions must be 3-D (Q, N, T); got shape {v.shape} "
+                             "(use PredictionSet.from_array for (N, T))")
         if 0 in v.shape: raise ValueError(f"predictions must be non-empty; got shape {v.shape}")
         Q, N, T = v.shape
         m = np.ones((Q, N), bool) if self.mask is None else np.array(self.mask)
@@ -328,7 +334,9 @@ class PredictionSet:
             raise ValueError("request_weights must be finite and non-negative with at least one positive weight")
         v[~m] = 0.0  # padding holds 0 whatever the caller put there
         iids[~m] = None
-        for name, a in [("values", v), ("mask", m), ("tasks", tasks), ("request_ids", rids), ("item_ids", iids), ("request_weights", rw)]:
+        fields = [("values", v), ("mask", m), ("tasks", tasks), ("request_ids", rids), ("item_ids", iids),
+                  ("request_weights", rw)]
+        for name, a in fields:
             object.__setattr__(self, name, _readonly(a) if isinstance(a, np.ndarray) else a)
         _check_predictions(self)
         if own_items:
@@ -421,7 +429,7 @@ def shuffled(self: PredictionSet,
              items: bool = True, # shuffle the candidate slots within every request (padding moves with its mask)
              requests: bool = True, # shuffle the order of the requests
             ) -> PredictionSet:
-    "The same predictions with candidates shuffled within each request and the requests shuffled; ids and weights follow."
+    "The same predictions with candidates shuffled within each request and the requests shuffled; ids, weights follow."
     rng = np.random.default_rng(seed)
     Q, N, _ = self.shape
     q = rng.permutation(Q) if requests else np.arange(Q)
@@ -499,9 +507,11 @@ def from_frame(cls: PredictionSet, df: pd.DataFrame, # long table: one row per (
         g = pd.Series(df[weight_col].to_numpy(dtype=float), index=q).groupby(level=0, sort=True)
         varies = (g.max() != g.min()).to_numpy()
         if varies.any():
-            raise ValueError(f"column {weight_col!r} varies within request {_py(rids[varies.argmax()])!r}; it must be constant per request")
+            raise ValueError(f"column {weight_col!r} varies within request {_py(rids[varies.argmax()])!r}; "
+                             "it must be constant per request")
         rw = g.first().to_numpy()
-    return cls(values, mask=mask, tasks=tasks, request_ids=np.asarray(rids, dtype=object), item_ids=item_ids, request_weights=rw)
+    return cls(values, mask=mask, tasks=tasks, request_ids=np.asarray(rids, dtype=object), item_ids=item_ids,
+               request_weights=rw)
 
 # %% ../nbs/01_value_model.ipynb #a7910ec1
 @patch
@@ -535,7 +545,7 @@ def _table_kind(path: Path) -> str:
 def _columns_to_read(names: list[str], # the table's columns
                      request_col: str, item_col: str, weight_col: str | None, tasks: Sequence[str] | None,
                     ) -> list[str] | None:
-    "The id, weight and task columns to read (None = all, when `tasks` is None); missing ones named as `from_frame` does"
+    "The id, weight and task columns to read (None = all, when `tasks` is None); missing ones named as in `from_frame`"
     ids = [c for c in (request_col, item_col, weight_col) if c is not None]
     missing = [c for c in ids if c not in names]
     if missing: raise ValueError(f"columns {missing} are not in the file (have {names})")
@@ -596,14 +606,14 @@ def _read_csv(path: Path, cols_for, request_col: str, n: int | None, seed: int, 
 
 # %% ../nbs/01_value_model.ipynb #b448981d
 @patch(cls_method=True)
-def from_file(cls: PredictionSet, path: str | Path, # .csv or .parquet long table, or a directory of Parquet files (one dataset)
+def from_file(cls: PredictionSet, path: str | Path, # .csv / .parquet long table, or a directory of Parquet files
               *,
               sample_requests: int | None = None, # keep a uniform random sample of this many whole requests; None = all
               seed: int = 0, # which sample (the same seed gives the same requests from any file layout)
               batch_rows: int = _BATCH_ROWS, # rows per batch while sampling: bounds the memory of the scan
-              **kwargs: Any, # passed to `PredictionSet.from_frame` (request_col, item_col, tasks, weight_col, drop_small)
+              **kwargs: Any, # to `PredictionSet.from_frame` (request_col, item_col, tasks, weight_col, drop_small)
              ) -> PredictionSet:
-    "Prediction set from a CSV or Parquet long table (format by suffix), optionally a sample of its requests read in batches"
+    "Prediction set from a CSV or Parquet long table (format by suffix), optionally a sample of requests, in batches"
     path = Path(path)
     n = None if sample_requests is None else _check_count(sample_requests, "sample_requests")
     batch_rows = _check_count(batch_rows, "batch_rows")
@@ -626,7 +636,7 @@ def to_file(self: PredictionSet, path: str | Path, # .csv or .parquet
     return path
 
 # %% ../nbs/01_value_model.ipynb #b23cdbb3
-def as_prediction_set(predictions: PredictionSet | np.ndarray | pd.DataFrame, # a set, an (N, T) / (Q, N, T) array, or a long table
+def as_prediction_set(predictions: PredictionSet | np.ndarray | pd.DataFrame, # set, (N, T) / (Q, N, T) array, or table
                       tasks: Sequence[str] | None = None, # names for an array's columns; for a set, the tasks to select
                      ) -> PredictionSet:
     "`predictions` as a validated `PredictionSet`."
@@ -641,7 +651,7 @@ def task_sum(
     *,
     task_major: bool = False, # `values` has tasks on its first axis (contiguous per task: the fast layout)
 ) -> np.ndarray:
-    "$\\sum_t w_t P_{\\ldots t}$ by elementwise products added in task order: (...) or (B, ...), each item's score from its own predictions only"
+    "$\\sum_t w_t P_{\\ldots t}$ by elementwise products added in task order: (...) or (B, ...), per item only"
     P = np.asarray(values, dtype=np.float64)
     P = P if task_major else np.moveaxis(P, -1, 0)
     W = np.asarray(weights, dtype=np.float64)
@@ -663,7 +673,7 @@ def task_ignored_sums(
     *,
     task_major: bool = False, # `values` has tasks on its first axis
 ) -> np.ndarray:
-    "Scores `(B, T+1, ...)` (no B for 1-D weights): slot 0 the blended score (= `task_sum`), slot 1+t the score without task t"
+    "Scores `(B, T+1, ...)` (no B for 1-D weights): slot 0 the blended score (`task_sum`), slot 1+t without task t"
     P = np.asarray(values, dtype=np.float64)
     P = P if task_major else np.moveaxis(P, -1, 0)
     W = np.asarray(weights, dtype=np.float64)
@@ -684,18 +694,20 @@ def task_ignored_sums(
 
 # %% ../nbs/01_value_model.ipynb #3110b2c4
 def blended_scores(predictions: PredictionSet | np.ndarray, # a set, or an (N, T) / (Q, N, T) array
-                   weights: ValueModel | Mapping[str, float] | np.ndarray | Sequence[float], # (T,) weights, or (B, T) for a batch of weight vectors
+                   weights: ValueModel | Mapping[str, float] | np.ndarray | Sequence[float], # (T,), or (B, T) batch
                    fill: float = 0.0, # score at padded slots
                   ) -> np.ndarray:
     "Item scores `P · w`: `(Q, N)` (`(N,)` for a 2-D array), with a leading `B` axis for `(B, T)` weights."
     one = not isinstance(predictions, (PredictionSet, pd.DataFrame)) and np.ndim(predictions) == 2
-    named = weights.tasks if isinstance(weights, ValueModel) else list(weights) if isinstance(weights, Mapping) else None
+    named = None
+    if isinstance(weights, ValueModel): named = weights.tasks
+    elif isinstance(weights, Mapping): named = list(weights)
     ps = as_prediction_set(predictions, tasks=named)
     Q, N, T = ps.shape
     if named is None and np.ndim(weights) == 2:  # a batch of weight vectors
         W = np.asarray(weights)
         if not np.issubdtype(W.dtype, np.number) or W.dtype == bool:
-            raise ValueError(f"weights must be numeric; got dtype {W.dtype}")
+            raise TypeError(f"weights must be numeric; got dtype {W.dtype}")
         W = W.astype(float)
         if W.shape[1] != T:
             raise ValueError(f"weights have {W.shape[1]} columns but predictions have {T} tasks {ps.tasks}")
@@ -708,7 +720,8 @@ def blended_scores(predictions: PredictionSet | np.ndarray, # a set, or an (N, T
 
 # %% ../nbs/01_value_model.ipynb #2ebd16e9
 @patch
-def score(self: ValueModel, predictions: PredictionSet | np.ndarray, # a set (tasks matched by name) or an array in this model's task order
+def score(self: ValueModel,
+          predictions: PredictionSet | np.ndarray, # a set (tasks by name) or an array in this model's task order
           fill: float = 0.0, # score at padded slots
          ) -> np.ndarray:
     "Blended scores `P · w` of this model: `(Q, N)`, or `(N,)` for a 2-D array."
@@ -745,7 +758,8 @@ def _correlation_matrix(correlation: float | np.ndarray, # scalar (equicorrelate
     R = np.asarray(correlation, dtype=float)
     if R.ndim == 0:
         if T > 1 and not (-1 / (T - 1) < R < 1):
-            raise ValueError(f"correlation must lie in ({-1 / (T - 1):.4g}, 1) for {T} equicorrelated tasks; got {float(R)}")
+            raise ValueError(f"correlation must lie in ({-1 / (T - 1):.4g}, 1) for {T} equicorrelated tasks; "
+                             f"got {float(R)}")
         R = np.full((T, T), float(R))
         np.fill_diagonal(R, 1.0)
     if R.shape != (T, T): raise ValueError(f"correlation matrix has shape {R.shape}; need ({T}, {T})")
@@ -757,8 +771,8 @@ def _correlation_matrix(correlation: float | np.ndarray, # scalar (equicorrelate
 def synthetic_predictions(n_requests: int = 100, # Q
                           n_items: int = 50, # N, candidates per request (the maximum when ragged)
                           n_tasks: int = 5, # T, named from TASK_BASE_RATES
-                          correlation: float | np.ndarray = 0.3, # latent correlation between tasks: scalar or (T, T) matrix
-                          heavy_tail: float = 0.0, # 0 = Gaussian latent; h > 0 = Student-t latent with 1/h degrees of freedom
+                          correlation: float | np.ndarray = 0.3, # latent task correlation: scalar or (T, T) matrix
+                          heavy_tail: float = 0.0, # 0 = Gaussian latent; h > 0 = Student-t latent with 1/h d.o.f.
                           ragged: bool = False, # draw each request's candidate count uniformly from 2..n_items
                           request_sd: float = 0.5, # sd of the per-request logit offset shared by all tasks
                           item_sd: float = 1.0, # scale of the per-item latent in logit units
@@ -782,7 +796,8 @@ def synthetic_predictions(n_requests: int = 100, # Q
         z /= np.sqrt(rng.chisquare(nu, (Q, N, 1)) / nu)  # one scale per item: tails shared across tasks
     values = expit(logit(base) + offset + item_sd * z)
     mask = np.arange(N) < n_cand[:, None] if ragged else None
-    return PredictionSet(values, mask=mask, tasks=names, request_ids=np.array([f"r{q}" for q in range(Q)], dtype=object))
+    request_ids = np.array([f"r{q}" for q in range(Q)], dtype=object)
+    return PredictionSet(values, mask=mask, tasks=names, request_ids=request_ids)
 
 # %% ../nbs/01_value_model.ipynb #84a3e6a4
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -847,7 +862,7 @@ def sample_requests(self: PredictionSet, n: int, # requests to keep (all of them
                     *,
                     seed: int = 0, # which sample
                    ) -> PredictionSet:
-    "A uniform random sample of `n` whole requests, in their order here: those with the `n` smallest seeded request hashes"
+    "A uniform random sample of `n` whole requests, in their order here: the `n` smallest seeded request hashes"
     n = _check_count(n, "n")
     if n >= self.n_requests: return self
     h = request_hash(self.request_ids, seed=seed, stream="sample")
@@ -858,7 +873,7 @@ def split_requests(self: PredictionSet, holdout: float, # share of the requests 
                    *,
                    seed: int = 0, # which split
                   ) -> tuple[PredictionSet, PredictionSet]:
-    "(tuning set, held-out set): a uniform random `holdout` share of the requests (rounded) held out, by seeded request hash"
+    "(tuning set, held-out set): a uniform random `holdout` share of the requests (rounded) held out, by seeded hash"
     holdout = check_unit(holdout, "holdout", lo_open=True, hi_open=True)
     Q = self.n_requests
     m = int(round(holdout * Q))
