@@ -31,6 +31,8 @@ def test_budget_rl_smoke(run_report, tmp_path):
     misses = pd.read_csv(out / "tables" / "rl_quality_misses.csv")
     assert {"optimum_play_fraction", "own_objective_fraction", "optimum_return", "optimum_gap"} <= set(misses.columns)
     assert misses.optimum_play_fraction.between(0, 1 + 1e-9).all() and misses.optimum_gap.ge(0).all()
+    assert (misses.optimum_play_fraction <= misses.optimum_play_upper + 1e-12).all()
+    assert (misses.optimum_play_upper <= 1 + 1e-9).all()
     # no agent beats the certified upper bound of the exact γ = 0.8 optimum
     assert (misses.own_objective_fraction * misses.optimum_return <= misses.optimum_return + misses.optimum_gap
             + 1e-9).all()
