@@ -732,15 +732,18 @@ def _run_method(
 # %% ../nbs/02_gap.ipynb #cd4bab34
 def _check_moves(
     ps: PredictionSet, # the predictions
-    tau: np.ndarray, # validated targets
+    values: np.ndarray, # validated targets (or importances), in task order
+    *,
+    what: str = "target", # what `values` are, for the message
+    effect: str = "its gap", # what is 0 at any weights for such a task
 ) -> None:
-    "ValueError for a positive target on a task whose predictions are constant within every request"
+    "ValueError for a positive value on a task whose predictions are constant within every request"
     tasks = list(ps.tasks)
     for t in ps.constant_tasks():
-        if tau[tasks.index(t)] > 0:
-            raise ValueError(f"task {t!r} has target {tau[tasks.index(t)]:g} but its predictions are constant within "
-                             "every request, so it changes no ranking (its gap is 0 at any weights); give it target 0 "
-                             "or leave it out")
+        if values[tasks.index(t)] > 0:
+            raise ValueError(f"task {t!r} has {what} {values[tasks.index(t)]:g} but its predictions are constant "
+                             f"within every request, so it changes no ranking ({effect} is 0 at any weights); give it "
+                             f"{what} 0 or leave it out")
 
 # %% ../nbs/02_gap.ipynb #5c897d63
 def _gap_result(

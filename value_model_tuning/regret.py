@@ -23,8 +23,8 @@ from tqdm.auto import tqdm
 from .checks import (check_bool, check_choice, check_int, check_n_jobs, check_real, check_seed,
                                        check_task_vector, check_type, renamed)
 from .gap import (DEFAULT_TIME_LIMIT, METRICS, BootstrapSums, TuningResult, TuningWarning,
-                                    _bonferroni_z, _check_level, _check_n_boot, _check_time_limit, _Deadline, _libm,
-                                    _OutOfTime, interval_frame)
+                                    _bonferroni_z, _check_level, _check_moves, _check_n_boot, _check_time_limit,
+                                    _Deadline, _libm, _OutOfTime, interval_frame)
 from .ndcg import _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
 from .value_model import PredictionSet, as_prediction_set, as_weight_vector, task_sum
 
@@ -365,19 +365,6 @@ def _de_search(ev: RegretEvaluator, a: np.ndarray, bounds: np.ndarray, w0: np.nd
     if deadline.hit: out["msg"] += f"; {deadline.message}"
     return out | dict(w=best.w, n_evals=best.n, history=pd.DataFrame(hist, columns=["iteration", "objective"]))
 
-# %% ../nbs/03_regret.ipynb #08b60983
-def _check_importance_moves(
-    ps: PredictionSet, # the predictions
-    a: np.ndarray, # validated importances
-) -> None:
-    "ValueError for a positive importance on a task whose predictions are constant within every request"
-    tasks = list(ps.tasks)
-    for t in ps.constant_tasks():
-        if a[tasks.index(t)] > 0:
-            raise ValueError(f"task {t!r} has importance {a[tasks.index(t)]:g} but its predictions are constant within "
-                             "every request, so it changes no ranking and its regret is 0 at any weights; give it "
-                             "importance 0 or leave it out")
-
 # %% ../nbs/03_regret.ipynb #2afe6348
 @renamed(maxiter="max_iter")
 def minimize_regret(
@@ -414,7 +401,7 @@ def minimize_regret(
     ps = as_prediction_set(predictions, tasks)
     ev = RegretEvaluator.from_predictions(ps, k=k, metric=metric, ties=ties)
     a = as_importances(importances, ev.tasks)
-    _check_importance_moves(ps, a)
+    _check_moves(ps, a, what="importance", effect="its regret")
     bounds = guardrail_bounds(guardrails, ev.tasks)
     if method == "seed":
         res = seed_regret_rule(ps, a, k=k, metric=metric, initial=initial, ties=ties, max_iter=max_iter or 3000,
