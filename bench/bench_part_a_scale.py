@@ -36,19 +36,7 @@ from value_model_tuning.gap import (BootstrapSums, GapEvaluator, TuningWarning, 
 from value_model_tuning.regret import RegretEvaluator, minimize_regret
 from value_model_tuning.value_model import PredictionSet, synthetic_predictions
 
-_WRITE = r"""
-import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
-path, n_req, n_items, group_rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-rng = np.random.default_rng(0)
-schema = pa.schema([("request_id", pa.int64()), ("item_id", pa.int64())] + [(f"t{t}", pa.float64()) for t in range(5)])
-with pq.ParquetWriter(path, schema) as w:  # one row group at a time: writing never holds the table
-    per = group_rows // n_items
-    for q0 in range(0, n_req, per):
-        q = np.arange(q0, min(n_req, q0 + per))
-        rid = np.repeat(q * 7919 + 13, n_items)
-        cols = [pa.array(rid), pa.array(np.tile(np.arange(n_items), len(q)))] + [pa.array(rng.random(len(rid))) for _ in range(5)]
-        w.write_table(pa.Table.from_arrays(cols, schema=schema))
-"""
+_WRITER = Path(__file__).resolve().parents[1] / "tools" / "write_synthetic_parquet.py"  # one row group at a time
 _READ = r"""
 import json, resource, sys, time
 from value_model_tuning.value_model import PredictionSet
@@ -67,7 +55,7 @@ def bench_memory(tmp: Path) -> None:
         path = tmp / f"p{rows}.parquet"
         if not path.exists():
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-c", _WRITE, str(path), str(rows // 100), "100", "1000000"], check=True)
+            subprocess.run([sys.executable, str(_WRITER), str(path), str(rows // 100), "100", "1000000"], check=True)
             print(f"  wrote {rows:,} rows ({path.stat().st_size / 2**20:.0f} MiB on disk, row groups of 1M rows) in "
                   f"{time.perf_counter() - t0:.1f} s")
         r = json.loads(subprocess.run([sys.executable, "-c", _READ, str(path), n], capture_output=True, text=True,

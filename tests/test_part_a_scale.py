@@ -67,19 +67,7 @@ def test_intervals_cover_the_population_values():
     assert abs(cov.mean() - 0.95) < 0.015, cov
 
 
-_WRITE = r"""
-import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
-path, n_req, n_items = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = np.random.default_rng(0)
-schema = pa.schema([("request_id", pa.int64()), ("item_id", pa.int64())] + [(f"t{t}", pa.float64()) for t in range(5)])
-with pq.ParquetWriter(path, schema) as w:  # written from a generator, one row group at a time
-    per = 100_000 // n_items
-    for q0 in range(0, n_req, per):
-        q = np.arange(q0, min(n_req, q0 + per))
-        rid = np.repeat(q * 7919 + 13, n_items)
-        cols = [pa.array(rid), pa.array(np.tile(np.arange(n_items), len(q)))] + [pa.array(rng.random(len(rid))) for _ in range(5)]
-        w.write_table(pa.Table.from_arrays(cols, schema=schema))
-"""
+_WRITER = Path(__file__).resolve().parents[1] / "tools" / "write_synthetic_parquet.py"  # one row group at a time
 _READ = r"""
 import json, resource, sys
 from value_model_tuning.value_model import PredictionSet
@@ -95,7 +83,7 @@ def test_sampling_memory_does_not_grow_with_the_file(tmp_path):
     grow = {}
     for rows in (500_000, 2_000_000):
         path = tmp_path / f"p{rows}.parquet"
-        subprocess.run([sys.executable, "-c", _WRITE, str(path), str(rows // 50), "50"], check=True)
+        subprocess.run([sys.executable, str(_WRITER), str(path), str(rows // 50), "50"], check=True)
         for n in ("300", "all"):
             out = subprocess.run([sys.executable, "-c", _READ, str(path), n], capture_output=True, text=True, check=True).stdout
             r = json.loads(out)
