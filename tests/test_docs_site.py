@@ -102,6 +102,7 @@ REPORT_LAYOUT = """() => {
     inputs: inputs.length, inputsShown: inputs.filter(shown).length,
     toggles: art.querySelectorAll('details.vmt-code').length,
     paramRows: art.querySelectorAll('table.vmt-params tbody tr').length,
+    firstH2: ((art.querySelector('h2') || {innerText: ''}).innerText || '').trim(),
   };
 }"""
 
@@ -157,6 +158,10 @@ def test_report_page_leads_with_findings(build, browser, stem):
     assert lay["inputs"] > 0 and lay["toggles"] > 0, f"{stem}: no collapsed code cells"
     assert lay["inputsShown"] == 0, f"{stem}: {lay['inputsShown']} code cells visible before any toggle is opened"
     assert lay["paramRows"] > 0, f"{stem}: no parameters table"
+    concludes = re.search(r"^##\s+(?:\d+\.\s*)?(Closing note|Conclusions|Which defect produced|Checks \(asserted\))",
+                          (ROOT / "reports" / f"{stem}.ipynb").read_text().replace("\\n", "\n").replace('"', "\n"), re.M)
+    if concludes:  # its concluding section is copied to the top: the reader meets the results before the method
+        assert lay["firstH2"].startswith("Findings"), f"{stem}: first section is {lay['firstH2']!r}, not the findings"
     assert "{target=" not in lay["text"] and "#|" not in lay["text"], f"directive residue on {stem}"
     assert any(w > 0 for w in _figures(page)), f"report page {stem} shows no rendered figure"
     page.locator("details.vmt-code > summary").first.click()  # the toggle opens the code

@@ -140,6 +140,32 @@ def parameters_table(defaults_src: str, injected_src: str | None = None) -> str:
 def _md_cell(source: str) -> dict: return {"cell_type": "markdown", "metadata": {}, "source": source}
 
 
+# A report's concluding section, copied to the top of its page as "Findings" so a reader meets the results first
+FINDINGS = re.compile(r"^##\s+(?:\d+\.\s*)?(Closing note|Conclusions|Which defect produced|Checks \(asserted\))", re.M)
+
+
+def _h2(c: dict) -> bool:
+    return c["cell_type"] == "markdown" and "".join(c["source"]).lstrip().startswith("## ")
+
+
+def findings_first(cells: list[dict]) -> list[dict]:
+    "Copy the last concluding section (heading to the next `## `) right after the title, its code hidden"
+    starts = [i for i, c in enumerate(cells) if _h2(c) and FINDINGS.match("".join(c["source"]).lstrip())]
+    if not starts: return cells
+    i = starts[-1]
+    j = next((k for k in range(i + 1, len(cells)) if _h2(cells[k])), len(cells))
+    head = "".join(cells[i]["source"]).lstrip().split("\n", 1)
+    copy = [_md_cell("## Findings\n\n*Copied from the section \"" + head[0][3:].strip() + "\" at the end of "
+                     "this report.*" + ("\n\n" + head[1].strip() if len(head) > 1 and head[1].strip() else ""))]
+    for c in cells[i + 1:j]:
+        c2 = json.loads(json.dumps(c))
+        c2.pop("id", None)
+        if c2["cell_type"] == "code":
+            c2.setdefault("metadata", {})["tags"] = sorted(set(c2["metadata"].get("tags", [])) | {"remove_input"})
+        copy.append(c2)
+    return cells[:1] + copy + cells[1:]
+
+
 def clean_notebook(src: Path, dst: Path, fallback_title: str, *, report: bool = False) -> str:
     "Strip nbdev/Quarto residue (and, for a report, turn its parameters into a table); returns the page title"
     nb = json.loads(src.read_text())
@@ -176,6 +202,7 @@ def clean_notebook(src: Path, dst: Path, fallback_title: str, *, report: bool = 
     has_h1 = cells and cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).lstrip().startswith("# ")
     if not has_h1:
         cells.insert(0, _md_cell(protect_math(head)))
+    if report: cells = findings_first(cells)
     keep = {"code": ("cell_type", "metadata", "source", "outputs", "execution_count", "id"),
             "markdown": ("cell_type", "metadata", "source", "id", "attachments")}
     nb["cells"] = [{k: c[k] for k in keep[c["cell_type"]] if k in c} for c in cells]
