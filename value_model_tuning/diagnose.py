@@ -1,4 +1,4 @@
-"""Where the ranking cells of a value model are, how far a step must go to leave one, and a runner that compares solvers over many datasets.
+"""Where a value model's ranking cells are, how far a step must go to leave one, and a multi-dataset solver runner.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/diagnose.html.md"""
 

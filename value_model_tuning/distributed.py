@@ -1,4 +1,4 @@
-"""Fractions, regrets and their bootstrap intervals for a value model over a Parquet dataset of any size, as a map-reduce over whole-request shards on dask.distributed.
+"""Fractions, regrets and their intervals over a Parquet dataset of any size: a map-reduce on dask.distributed.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/distributed.html.md"""
 

@@ -1,4 +1,4 @@
-"""Gap fractions of a value model, and solvers that tune its weights until each task's share of the ranking hits a target.
+"""Gap fractions of a value model, and solvers that tune its weights until each task's ranking share hits a target.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/gap.html.md"""
 

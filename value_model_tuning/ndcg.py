@@ -1,4 +1,4 @@
-"""Batched, item-indexed nDCG@k over many requests (tied scores share their positions, as in scikit-learn), plus the seed scripts' position-indexed variant (labelled, for reproduction only).
+"""Batched item-indexed nDCG@k (ties as in scikit-learn), plus the seed scripts' position-indexed variant.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/ndcg.html.md"""
 

@@ -1,4 +1,4 @@
-"""Shared plotting helpers for the reports: a readable, colour-blind-safe theme, figures saved at ≥ 150 dpi and ≥ 900 px, seaborn line plots with 95% bootstrap CIs over seeds, paired-delta plots, and the RL grid's faceted figures with published values overlaid.
+"""Report figures: a colour-blind-safe theme, 150 dpi saves, CI line plots, paired deltas, published overlays.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/plots.html.md"""
 

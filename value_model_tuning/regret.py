@@ -1,4 +1,4 @@
-"""Per-task regrets of a value model, a derivative-free minimizer of weighted regret with guardrails, the seed scripts' regret rule, and the Pareto front.
+"""Per-task regrets of a value model, a weighted-regret minimizer with guardrails, the seed rule, the Pareto front.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/regret.html.md"""
 

@@ -1,4 +1,4 @@
-"""Budget-aware slate builders learned by a contextual bandit, SARSA and fitted Q-learning: state–action features, a boosted-tree Q-model, a vectorized ε-greedy slate builder over the non-dominated items, targets bounded by construction, a stopping rule, and calibrated values.
+"""Budget-aware slates learned by a contextual bandit, SARSA and fitted Q-learning, with bounded, calibrated values.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/agents.html.md"""
 

@@ -1,4 +1,4 @@
-"""The budget × γ × seed grid of Part B on joblib (loky) or Dask, cached per grid point to Parquet, and the seed-level bootstrap statistics the reports quote: means with 95% CIs and paired deltas.
+"""The budget × γ × seed grid on loky or Dask, cached per point, and the seed-level bootstrap statistics.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/experiments.html.md"""
 

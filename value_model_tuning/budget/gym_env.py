@@ -1,4 +1,4 @@
-"""One user's slate as a Gymnasium episode: pick an item for each slot, watch the budget run down, get rewarded for a play.
+"""One user's slate as a Gymnasium episode: an item per slot, a budget running down, a reward for a play.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/gym_env.html.md"""
 

@@ -1,4 +1,4 @@
-"""The published RL-for-budgeted-slates notebook rebuilt switch by switch: its exact worlds, its one-tree-per-update xgboost Q-model, and each of its four protocol defects as a labelled switch, so its released numbers can be explained.
+"""The published RL notebook rebuilt switch by switch: its exact worlds, xgboost Q-model and four defects.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/notebook_protocol.html.md"""
 

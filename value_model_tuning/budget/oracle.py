@@ -1,4 +1,4 @@
-"""The best slate each user could get if their budget were known — a cardinality-constrained 0/1 knapsack solved once per world for all users — and the baseline slate policies it bounds.
+"""The best slate per user for a known budget (exact knapsack, also γ-discounted) and the baselines it bounds.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/oracle.html.md"""
 

@@ -1,4 +1,4 @@
-"""The slate world of Part B: items with relevance and cost, users with time budgets, examination under a budget, MNL and cascade choice, and closed-form play probability — all vectorized over users.
+"""Part B's slate world: items with relevance and cost, budgets, examination, MNL/cascade choice, closed-form play.
 
 Docs: https://vmt-dev.github.io/value_model_tuning/slates.html.md"""
 
