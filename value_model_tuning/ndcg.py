@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .checks import check_choice, check_int
+
 # %% auto #0
 __all__ = ['TIES', 'discounts', 'top_k_order', 'dcg_at_k', 'ideal_dcg_at_k', 'ndcg_at_k', 'mean_ndcg', 'dcg_by_scores']
 
@@ -87,16 +89,15 @@ def _as_2d(x: np.ndarray, name: str) -> np.ndarray:
 
 # %% ../nbs/00_ndcg.ipynb #0ce665ac
 def _check_k(k: int | None) -> None:
-    if k is None: return
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise ValueError(f"k must be a positive integer or None; got {k!r}")
-    if k < 1: raise ValueError(f"k must be >= 1 (or None for the full list); got {k}")
+    "TypeError unless `k` is an integer or None, ValueError below 1 (None = the full list)"
+    check_int(k, "k", lo=1, allow_none=True)
 
 # %% ../nbs/00_ndcg.ipynb #55fac75c
 TIES = ("average", "index") # tie policies: scikit-learn's group average (default), or ascending item index
 
 def _check_ties(ties: str) -> None:
-    if ties not in TIES: raise ValueError(f"ties must be 'average' or 'index'; got {ties!r}")
+    "TypeError unless a string, ValueError unless one of TIES"
+    check_choice(ties, "ties", TIES)
 
 # %% ../nbs/00_ndcg.ipynb #70bc607c
 _MAGNITUDE = np.int64(0x7FFF_FFFF_FFFF_FFFF)  # all bits but the sign
