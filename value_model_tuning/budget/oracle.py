@@ -19,7 +19,7 @@ from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor
 from tqdm.auto import tqdm
 
-from .slates import (SimConfig, World, check_slates, effective_slate_size, expected_play,
+from .slates import (SimConfig, World, effective_slate_size, expected_play,
                                               examined_mask, play_probability, sample_world,
                                               slot_play_probs)
 from ..checks import (as_generator, check_array, check_bool, check_int, check_n_jobs, check_real,
@@ -459,8 +459,8 @@ def _examined_items(
     world: World, # the world the slates are shown in
 ) -> np.ndarray:
     "Each user's examined set as a mask `(U, N)` bool"
-    s = check_slates(slates, world)
-    seen = examined_mask(s, world)
+    seen = examined_mask(slates, world)  # validates the slates once
+    s = np.asarray(slates)
     out = np.zeros((world.n_users, world.n_items), bool)
     out[np.nonzero(seen)[0], s[seen]] = True
     return out
