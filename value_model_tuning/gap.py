@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .checks import (as_generator, check_array, check_bool, check_choice, check_int, check_real,
                                        check_task_vector, check_type, check_unit, renamed)
-from .ndcg import TIES, _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
+from .ndcg import _check_k, _check_ties, dcg_by_scores, ideal_dcg_at_k, top_k_order
 from .value_model import (PredictionSet, ValueModel, _mix64, as_prediction_set, as_weight_vector,
                                             request_hash, task_ignored_sums)
 

@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

@@ -21,7 +21,7 @@ from scipy.optimize import differential_evolution, minimize
 from tqdm.auto import tqdm
 
 from .checks import (check_bool, check_choice, check_int, check_n_jobs, check_real, check_seed,
-                                       check_task_vector, check_type, renamed)
+                                       check_task_vector, renamed)
 from .gap import (DEFAULT_TIME_LIMIT, METRICS, BootstrapSums, TuningResult, TuningWarning,
                                     _bonferroni_z, _check_level, _check_moves, _check_n_boot, _check_time_limit,
                                     _Deadline, _libm, _OutOfTime, interval_frame)
