@@ -57,8 +57,9 @@ def one_point(budget: float, seed: int) -> list[dict]:
             rows.append(dict(algorithm=algo, budget=budget, seed=seed, cpu_seconds=sec, models=res.iterations,
                              converged=res.converged, fraction_of_oracle=res.evaluate(fresh)["expected_play"] / oracle.play.mean(),
                              value_mae=cal["mae"], value_bias=cal["bias"],
-                             beats_oracle_discounted=bool(expected_return(slates, fresh, res.gamma).mean()
-                                                          > expected_return(oracle.slates, fresh, res.gamma).mean())))
+                             beats_oracle_discounted=bool(expected_return(slates, fresh, res.gamma, reward=res.reward).mean()
+                                                          > expected_return(oracle.slates, fresh, res.gamma,
+                                                                            reward=res.reward).mean())))
         return rows
 
 

@@ -106,3 +106,21 @@ def test_seed_determines_the_run():
     assert a.train_history.drop(columns="seconds").equals(b.train_history.drop(columns="seconds"))
     c = run_qlearning(w, 0.8, rounds=3, seed=2)
     assert not a.train_history.expected_play.equals(c.train_history.expected_play)
+
+
+@pytest.mark.parametrize("run", [run_sarsa, run_qlearning])
+def test_returned_model_is_the_best_greedy_one(run):
+    "keep_best: the policy is the history row with the largest greedy play on the selection users; off: the last"
+    from value_model_tuning.budget.agents import SELECTION_USERS
+    w = sample_world(SimConfig(n_items=30, slate_size=5, n_users=SELECTION_USERS + 200), 100, seed=240)
+    head = w.with_budgets(w.budgets[:SELECTION_USERS])
+    kw = {"iterations" if run is run_sarsa else "rounds": 5}
+    best = run(w, 0.8, seed=3, **kw)
+    h = best.train_history
+    assert best.reward == "marginal" and h.greedy_play.notna().all() and len(h) == 5
+    assert best.selected == int(h.greedy_play.to_numpy().argmax())
+    assert np.isclose(expected_play(best.policy(head), head).mean(), h.greedy_play.max(), atol=1e-12)
+    assert best.train == {k: float(h.iloc[best.selected][k]) for k in ("expected_play", "ess", "play_rate")}
+    last = run(w, 0.8, seed=3, keep_best=False, **kw)
+    assert last.selected == -1 and last.train_history.greedy_play.isna().all()
+    assert last.train_history.drop(columns=["seconds", "greedy_play"]).equals(h.drop(columns=["seconds", "greedy_play"]))

@@ -24,11 +24,12 @@ from ..checks import (as_generator, check_choice, check_int, check_real, check_s
                                        check_unit, stream_seed)
 
 # %% auto #0
-__all__ = ['FEATURES', 'ITEM_MONOTONE', 'Q_MODELS', 'DEFAULT_Q_MODEL', 'REWARDS', 'REMEDIES', 'state_action_features',
-           'slate_states', 'slate_features', 'CandidateSet', 'candidate_set', 'candidate_items', 'QModel',
-           'is_item_monotone', 'XGBoostQ', 'AveragedQ', 'WarmBoostedQ', 'make_q_model', 'epsilon_greedy_slates',
-           'marginal_play_gain', 'slot_hazards', 'slot_rewards', 'expected_return', 'td_targets', 'sarsa_targets',
-           'qlearning_targets', 'StopRule', 'GreedyPolicy', 'AgentResult', 'run_sarsa', 'run_bandit', 'run_qlearning']
+__all__ = ['FEATURES', 'ITEM_MONOTONE', 'Q_MODELS', 'DEFAULT_Q_MODEL', 'REWARDS', 'REMEDIES', 'SELECTION_USERS',
+           'state_action_features', 'slate_states', 'slate_features', 'CandidateSet', 'candidate_set',
+           'candidate_items', 'QModel', 'is_item_monotone', 'XGBoostQ', 'AveragedQ', 'WarmBoostedQ', 'make_q_model',
+           'epsilon_greedy_slates', 'marginal_play_gain', 'slot_hazards', 'slot_rewards', 'expected_return',
+           'td_targets', 'sarsa_targets', 'qlearning_targets', 'StopRule', 'GreedyPolicy', 'AgentResult', 'run_sarsa',
+           'run_bandit', 'run_qlearning']
 
 # %% ../../nbs/12_agents.ipynb #138c03a9
 FEATURES = ("slot", "relevance", "cost", "budget_to_go", "log_cum_value", "slack")
@@ -662,14 +663,15 @@ class AgentResult:
     train_history: pd.DataFrame # one row per fitted model: in-sample ε-greedy numbers, rows, seconds (`_HISTORY`)
     seconds: float # wall time of the run
     world: World # the training world (its items are reused when `evaluate` gets only budgets)
-    reward: str = "sampled" # the reward it learned from (decides what its values estimate)
+    reward: str = "marginal" # the reward it learned from (decides what its values estimate)
     converged: bool = False # the stop rule fired before the cap (False for a fixed number of iterations)
+    selected: int = -1 # row of `train_history` whose model the policy is (-1: the last one fitted)
 
     @property
     def train(self) -> dict[str, float]:
-        "In-sample (training users, ε-greedy) numbers of the last evaluated model"
-        last = self.train_history.iloc[-1]
-        return {k: float(last[k]) for k in ("expected_play", "ess", "play_rate")}
+        "In-sample (training users, ε-greedy) numbers of the model the policy uses"
+        row = self.train_history.iloc[self.selected]
+        return {k: float(row[k]) for k in ("expected_play", "ess", "play_rate")}
 
     @property
     def iterations(self) -> int:
@@ -771,7 +773,7 @@ def _evaluation(i: int, batch: _Batch, world: World, play_rate: float) -> dict:
                 ess=float(effective_slate_size(batch.slates, world).mean()), play_rate=play_rate)
 
 
-_HISTORY = ["iteration", "expected_play", "value", "ess", "play_rate", "rows", "seconds"]
+_HISTORY = ["iteration", "expected_play", "value", "ess", "play_rate", "rows", "seconds", "greedy_play"]
 
 # %% ../../nbs/12_agents.ipynb #e9110edb
 def _done(history: list[dict], stop: StopRule, iterations: int | None) -> tuple[bool, bool]:
@@ -780,6 +782,22 @@ def _done(history: list[dict], stop: StopRule, iterations: int | None) -> tuple[
     if iterations is not None: return n >= iterations, False
     ok = stop([h["expected_play"] for h in history], [h["value"] for h in history])
     return ok or n >= stop.max_iter, ok
+
+# %% ../../nbs/12_agents.ipynb #9717d3f6
+SELECTION_USERS = 500  # training users whose greedy play picks the returned model (the first ones: users are i.i.d.)
+
+
+def _greedy_play(world: World, cs: CandidateSet, model: QModel) -> float:
+    "Closed-form play of the greedy slates of `model` on the first `SELECTION_USERS` training users (no exploration)"
+    w = world if world.n_users <= SELECTION_USERS else world.with_budgets(world.budgets[:SELECTION_USERS])
+    return float(expected_play(_build_slates(w, cs, model, 0.0, None).slates, w).mean())
+
+
+def _keep_best(best: tuple | None, history: list[dict], model: Any, play: float) -> tuple[float, int, Any]:
+    "(greedy play, history row, frozen copy) of the best model evaluated so far: the last if it beats `best`"
+    history[-1]["greedy_play"] = play
+    if best is not None and play <= best[0]: return best
+    return play, len(history) - 1, copy.deepcopy(model)
 
 # %% ../../nbs/12_agents.ipynb #6e81366b
 def _sarsa_rows(model: QModel | None, data: list[tuple], gamma: float, clip: bool, reward: str):
@@ -798,8 +816,9 @@ def run_sarsa(
     epsilon: float = 0.1, # exploration rate of the training slates
     seed: int = 0, # every draw of the run (exploration, choices, model) derives from it
     model: str | QModel | None = None, # Q-model preset or object (copied); None = DEFAULT_Q_MODEL
-    memory: int = 2, # fit on the transitions of the last `memory` iterations
-    reward: str = "sampled", # one of REWARDS: "sampled" (the spec), "expected" or "marginal"
+    memory: int = 3, # fit on the transitions of the last `memory` iterations
+    reward: str = "marginal", # one of REWARDS: "marginal" (Markov), "sampled" (the spec) or "expected"
+    keep_best: bool = True, # return the model whose greedy slates play best on the training users, not the last
     clip: bool = True, # clip bootstrapped values to [0, 1]
     prune: bool | None = None, # score only non-dominated items; None = when the model is item-monotone
     n_threads: int | None = 1, # threads of the model (BLAS/OpenMP and its own knob); None = leave as is
@@ -815,7 +834,7 @@ def run_sarsa(
     q = _new_model(model, ss_model, n_threads)
     prune = is_item_monotone(q) if prune is None else prune
     cs = candidate_set(world, prune=prune)
-    data, history, fitted, converged = [], [], False, False
+    data, history, fitted, converged, best = [], [], False, False, None
     with _limit_threads(n_threads):
         while True:
             t = time.perf_counter()
@@ -823,6 +842,7 @@ def run_sarsa(
             h, alive, play_rate = slot_hazards(batch.slates, world, rng, reward=reward)
             if fitted:
                 history[-1].update(_evaluation(len(history) - 1, batch, world, play_rate))
+                best = _keep_best(best, history, q, _greedy_play(world, cs, q)) if keep_best else best
                 done, converged = _done(history, stop, iterations)
                 if done: break
             data = (data + [(batch.X, h, alive)])[-memory:]
@@ -831,8 +851,10 @@ def run_sarsa(
             fitted = True
             history.append(dict(rows=len(rows[1]), seconds=time.perf_counter() - t))
     history[-1]["seconds"] += time.perf_counter() - t
+    selected, q = (-1, q) if best is None else best[1:]
     return AgentResult("bandit" if gamma == 0 else "sarsa", gamma, seed, GreedyPolicy(q, prune, n_threads),
-                       pd.DataFrame(history, columns=_HISTORY), time.perf_counter() - t0, world, reward, converged)
+                       pd.DataFrame(history, columns=_HISTORY), time.perf_counter() - t0, world, reward, converged,
+                       selected)
 
 # %% ../../nbs/12_agents.ipynb #082b6b1b
 def run_bandit(
@@ -927,7 +949,8 @@ def run_qlearning(
     n_behaviour: int = 1, # uniformly random behaviour slates per user
     memory: int = 2, # ε-greedy policy batches kept next to the random ones
     epsilon: float = 0.1, # exploration rate of the policy batches
-    reward: str = "sampled", # one of REWARDS: "sampled" (the spec), "expected" or "marginal"
+    reward: str = "marginal", # one of REWARDS: "marginal" (Markov), "sampled" (the spec) or "expected"
+    keep_best: bool = True, # return the models whose greedy slates play best on the training users, not the last
     clip: bool = True, # clip bootstrapped values to [0, 1]
     prune: bool | None = None, # max over non-dominated items only; None = when the model is item-monotone
     n_threads: int | None = 1, # threads of the models (BLAS/OpenMP and their own knob); None = leave as is
@@ -947,13 +970,14 @@ def run_qlearning(
     prune = all(is_item_monotone(q) for q in qs) if prune is None else prune
     cs = candidate_set(world, prune=prune)
     pool = _behaviour_pool(world, cs, halves, n_behaviour, rng, reward)  # per half, random batches first
-    history, fitted, converged = [], False, False
+    history, fitted, converged, best = [], False, False, None
     with _limit_threads(n_threads):
         while True:
             t = time.perf_counter()
             if fitted:  # a policy batch: each half's ε-greedy slates from its own model, recorded
                 batch, play_rate = _policy_batch(world, sub, halves, cs, qs, epsilon, rng, reward, pool)
                 history[-1].update(_evaluation(len(history) - 1, batch, world, play_rate))
+                best = _keep_best(best, history, qs, _greedy_play(world, cs, AveragedQ(qs))) if keep_best else best
                 done, converged = _done(history, stop, rounds)
                 if done: break
                 pool = [p[:n_behaviour] + p[n_behaviour:][-memory:] for p in pool]
@@ -961,5 +985,7 @@ def run_qlearning(
             fitted = True
             history.append(dict(rows=n_rows, seconds=time.perf_counter() - t))
     history[-1]["seconds"] += time.perf_counter() - t
+    selected, qs = (-1, qs) if best is None else best[1:]
     return AgentResult("qlearning", gamma, seed, GreedyPolicy(AveragedQ(qs), prune, n_threads),
-                       pd.DataFrame(history, columns=_HISTORY), time.perf_counter() - t0, world, reward, converged)
+                       pd.DataFrame(history, columns=_HISTORY), time.perf_counter() - t0, world, reward, converged,
+                       selected)

@@ -75,10 +75,11 @@ def _fit_agent(
     seed: int, # seed of every draw of the run
     **kwargs, # the agent's own settings (iterations, rounds, model, ...)
 ) -> PolicyFit:
-    "Train an RL agent; its greedy policy and its in-sample ε-greedy numbers of the last iteration"
+    "Train an RL agent; its greedy policy and the in-sample ε-greedy numbers of the model it returned"
     res = run(world, gamma, seed=seed, **kwargs)
-    return PolicyFit(policy=res.policy, train=res.train, info=dict(iterations=res.iterations, converged=res.converged),
-                     calibration=res.calibration)
+    selected = res.selected % res.iterations  # history row of the returned model (the last is -1)
+    return PolicyFit(policy=res.policy, train=res.train, calibration=res.calibration,
+                     info=dict(iterations=res.iterations, converged=res.converged, selected=selected))
 
 # %% ../../nbs/13_experiments.ipynb #b49f665f
 def _run_bandit(world: World, gamma: float, seed: int = 0, **kwargs):
@@ -101,7 +102,8 @@ ALGORITHMS: dict[str, Algorithm] = {**AGENT_ALGORITHMS, **BASELINE_ALGORITHMS}
 # %% ../../nbs/13_experiments.ipynb #66e9aa8f
 GRID_COLUMNS = ["algorithm", "budget", "gamma", "seed", "play_rate", "expected_play", "ess", "oracle_play",
                 "oracle_play_upper", "fraction_of_oracle", "train_play_rate", "train_expected_play", "train_ess",
-                "iterations", "converged", "predicted_return", "actual_return", "value_mae", "seconds"]
+                "iterations", "converged", "selected", "predicted_return", "actual_return", "value_mae",
+                "seconds"]
 
 # %% ../../nbs/13_experiments.ipynb #bb0767e2
 def slate_metrics(
